@@ -1,0 +1,53 @@
+package patchbay
+
+import "log/slog"
+
+// Secret is plaintext secret material: an API key, a credential, a root key.
+// It prints and logs as a redaction marker; call Reveal to use the value.
+type Secret struct{ v string }
+
+// NewSecret wraps plaintext.
+func NewSecret(plaintext string) Secret { return Secret{v: plaintext} }
+
+// Reveal returns the plaintext. Call it only where the value leaves patchbay
+// on purpose: shown once at creation, or injected into an upstream request.
+func (s Secret) Reveal() string { return s.v }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.v == "" }
+
+const redacted = "[REDACTED]"
+
+func (s Secret) String() string               { return redacted }
+func (s Secret) GoString() string             { return redacted }
+func (s Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Sealed is a ciphertext produced by a Sealer. It is opaque outside the
+// keyring; Term tells which key term sealed it, for re-encryption.
+type Sealed []byte
+
+// SecretRef names the row and field a sealed value belongs to. It is the
+// additional authenticated data of the ciphertext, so a value copied to
+// another row, field or project fails to open.
+type SecretRef struct {
+	ProjectID string // "" for organization-level secrets
+	Record    string // the owning record's ID
+	Field     string
+}
+
+// AAD returns the additional authenticated data for ref.
+func (r SecretRef) AAD() []byte {
+	return []byte("patchbay/v1\x00" + r.ProjectID + "\x00" + r.Record + "\x00" + r.Field)
+}
+
+// Sealer encrypts secrets at rest.
+type Sealer interface {
+	// Seal encrypts plaintext bound to ref under the active key term.
+	Seal(ref SecretRef, plaintext Secret) (Sealed, error)
+	// Open decrypts a value sealed for ref. It fails (EINTERNAL) when the
+	// value was sealed for another ref or was tampered with.
+	Open(ref SecretRef, sealed Sealed) (Secret, error)
+	// ActiveTerm is the key term new values are sealed with.
+	ActiveTerm() uint32
+}

@@ -1,0 +1,108 @@
+package patchbay
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists the domain. Implementations: internal/sqlite (default) and
+// internal/postgres (several instances behind a load balancer). Both run the
+// contract suite in internal/storetest.
+//
+// Lookups are scoped: a record of another organization or project answers
+// exactly like an unknown one (ENOTFOUND).
+type Store interface {
+	// InTx runs fn in one transaction; fn's error rolls it back.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+
+	CreateOrganization(ctx context.Context, o *Organization) error
+	// FirstOrganization returns the oldest organization, ENOTFOUND if none.
+	FirstOrganization(ctx context.Context) (*Organization, error)
+	GetOrganization(ctx context.Context, id string) (*Organization, error)
+
+	CreateProject(ctx context.Context, p *Project) error
+	// GetProject returns a live (not deleted) project of org. ENOTFOUND otherwise.
+	GetProject(ctx context.Context, orgID, id string) (*Project, error)
+	// ListProjects returns live projects of org ordered by creation, after
+	// the cursor (a project ID, "" for the start), at most limit.
+	ListProjects(ctx context.Context, orgID, after string, limit int) ([]*Project, error)
+	// DeleteProject marks a live project deleted. ENOTFOUND if there is none.
+	DeleteProject(ctx context.Context, orgID, id string, at time.Time) error
+
+	CreateMember(ctx context.Context, m *Member) error
+	GetMember(ctx context.Context, orgID, id string) (*Member, error)
+	// GetMemberByEmail matches the email case-insensitively.
+	GetMemberByEmail(ctx context.Context, orgID, email string) (*Member, error)
+	ListMembers(ctx context.Context, orgID string) ([]*Member, error)
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// GetAPIKey returns a key of org (and of project, when projectID is not
+	// ""), revoked or not. ENOTFOUND otherwise.
+	GetAPIKey(ctx context.Context, orgID, projectID, id string) (*APIKey, error)
+	// LookupAPIKey finds a key by its hash, with the member it acts as.
+	// ENOTFOUND when no key has the hash. A revoked key is returned as such.
+	LookupAPIKey(ctx context.Context, hash [32]byte) (*APIKey, *Member, error)
+	// ListAPIKeys returns the keys matching f, newest first.
+	ListAPIKeys(ctx context.Context, f KeyFilter) ([]*APIKey, error)
+	// RevokeAPIKey marks a key revoked at the given time by the given member
+	// and returns it. A key revoked before keeps its first revocation and is
+	// returned unchanged. The revocation is announced to other instances
+	// (see Watcher) when the transaction commits.
+	RevokeAPIKey(ctx context.Context, orgID, projectID, id, by string, at time.Time) (*APIKey, error)
+	// TouchAPIKeys records last-use times in one batch, never moving a
+	// last_used_at backwards.
+	TouchAPIKeys(ctx context.Context, used map[string]time.Time) error
+
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns events of org (and of project, when not ""), newest
+	// first, at most limit.
+	ListAudit(ctx context.Context, orgID, projectID string, limit int) ([]*AuditEvent, error)
+
+	// KeyTerms returns every keyring term, oldest first. On a database that
+	// has never been migrated it returns none and no error, so the root key
+	// can be checked before anything is written.
+	KeyTerms(ctx context.Context) ([]KeyTerm, error)
+	// CreateKeyTerm adds a term. ECONFLICT if the term exists.
+	CreateKeyTerm(ctx context.Context, t KeyTerm) error
+
+	// PutSecret inserts or replaces the sealed value at s.Ref.
+	PutSecret(ctx context.Context, s StoredSecret) error
+	// GetSecret returns the sealed value at ref. ENOTFOUND if none.
+	GetSecret(ctx context.Context, ref SecretRef) (StoredSecret, error)
+	// SecretsBelowTerm returns up to limit values sealed under a term older
+	// than term, for re-encryption.
+	SecretsBelowTerm(ctx context.Context, term uint32, limit int) ([]StoredSecret, error)
+	// ReplaceSecret swaps old for new at old.Ref only if the stored value is
+	// still old (compare-and-swap); it reports whether it did.
+	ReplaceSecret(ctx context.Context, old, new StoredSecret) (bool, error)
+	// CountSecretsByTerm reports how many values each term seals.
+	CountSecretsByTerm(ctx context.Context) (map[uint32]int, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// KeyFilter selects API keys. OrgID is required.
+type KeyFilter struct {
+	OrgID          string
+	ProjectID      string  // "" with Kind=KeyKindOrg, or to list all kinds of the org
+	Kind           KeyKind // "" for any
+	IncludeRevoked bool
+}
+
+// Watcher tells an Authenticator when its cached verifications may be stale,
+// so that no request succeeds with a key after its revocation has returned.
+// internal/sqlite watches SQLite's data version; internal/postgres listens
+// for notifications sent by RevokeAPIKey.
+type Watcher interface {
+	// Start begins watching. evict is called with the ID of each key revoked
+	// elsewhere; evictAll when revocations may have been missed.
+	Start(ctx context.Context, evict func(keyID string), evictAll func()) error
+	// Sync is called before a cached verification is trusted. It may deliver
+	// pending evictions synchronously. It returns false when the cache cannot
+	// be trusted right now (the caller then reads the store: fail closed).
+	Sync(ctx context.Context) bool
+	// Close stops watching.
+	Close() error
+}

@@ -1,0 +1,120 @@
+// Package sqlstore implements patchbay.Store over database/sql. The SQL is
+// written once, in the dialect SQLite and PostgreSQL share ($n placeholders,
+// ON CONFLICT, RETURNING, row values); internal/sqlite and internal/postgres
+// supply a Dialect, the driver and the migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+// Dialect is what differs between the databases.
+type Dialect struct {
+	Name string
+	// TableExists is a query with one $1 parameter, the table name, that
+	// returns one boolean-ish row.
+	TableExists string
+	// IsUniqueViolation recognizes a unique-constraint error.
+	IsUniqueViolation func(error) bool
+	// OnRevoke runs inside the revoking transaction, after the revocation
+	// is logged, e.g. to notify other instances on commit. May be nil.
+	OnRevoke func(ctx context.Context, q Querier, keyID string) error
+	// MigrationLock runs first in the migration transaction, e.g. to keep
+	// instances that start together from migrating twice. May be "".
+	MigrationLock string
+}
+
+// Querier is what *sql.DB and *sql.Tx have in common.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is a patchbay.Store over a *sql.DB, or over one transaction of it.
+type DB struct {
+	db *sql.DB
+	q  Querier
+	d  *Dialect
+}
+
+var _ patchbay.Store = (*DB)(nil)
+
+// New returns a Store over db. Call Migrate before use.
+func New(db *sql.DB, d *Dialect) *DB { return &DB{db: db, q: db, d: d} }
+
+// SQL returns the underlying pool, for adapters' own needs (watchers).
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close closes the pool.
+func (s *DB) Close() error { return s.db.Close() }
+
+// InTx runs fn in a transaction. Inside a transaction it runs fn directly.
+func (s *DB) InTx(ctx context.Context, fn func(tx patchbay.Store) error) error {
+	if _, ok := s.q.(*sql.Tx); ok {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&DB{db: s.db, q: tx, d: s.d}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ts normalizes times: UTC, microseconds (PostgreSQL's precision), so both
+// stores return the same instants.
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ts(*t)
+}
+
+func fromNull(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time.UTC()
+	return &v
+}
+
+func notFound(what, id string) error {
+	return patchbay.Errorf(patchbay.ENOTFOUND, "%s %s not found.", what, id)
+}
+
+// wrap turns driver errors into domain errors where the meaning is known.
+func (s *DB) wrap(err error, conflict string) error {
+	if err == nil {
+		return nil
+	}
+	if s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err) && conflict != "" {
+		return &patchbay.Error{Code: patchbay.ECONFLICT, Message: conflict, Err: err}
+	}
+	return err
+}
+
+func (s *DB) tableExists(ctx context.Context, name string) (bool, error) {
+	var ok bool
+	err := s.q.QueryRowContext(ctx, s.d.TableExists, name).Scan(&ok)
+	return ok, err
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
