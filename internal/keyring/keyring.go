@@ -130,7 +130,9 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func termAAD(term uint32) []byte { return []byte("patchbay keyring term " + strconv.FormatUint(uint64(term), 10)) }
+func termAAD(term uint32) []byte {
+	return []byte("patchbay keyring term " + strconv.FormatUint(uint64(term), 10))
+}
 
 // Refresh loads terms added since the last load (by `patchbay keyring
 // rotate` or another instance). ErrWrongRootKey if one does not unwrap.

@@ -1,22 +1,40 @@
 package patchbay
 
-import "log/slog"
+import (
+	"fmt"
+	"io"
+	"log/slog"
+)
 
 // Secret is plaintext secret material: an API key, a credential, a root key.
 // It prints and logs as a redaction marker; call Reveal to use the value.
-type Secret struct{ v string }
+//
+// The plaintext sits behind a pointer because fmt cannot call methods on a
+// value held in an unexported struct field: it prints such a field's fields
+// directly, and would print a string field as the plaintext. Behind a
+// pointer it prints an address.
+type Secret struct{ p *string }
 
 // NewSecret wraps plaintext.
-func NewSecret(plaintext string) Secret { return Secret{v: plaintext} }
+func NewSecret(plaintext string) Secret { return Secret{p: &plaintext} }
 
 // Reveal returns the plaintext. Call it only where the value leaves patchbay
 // on purpose: shown once at creation, or injected into an upstream request.
-func (s Secret) Reveal() string { return s.v }
+func (s Secret) Reveal() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
 
 // IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.v == "" }
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 const redacted = "[REDACTED]"
+
+// Format prints the redaction marker for every verb (%d and %x included,
+// which would otherwise bypass String).
+func (s Secret) Format(f fmt.State, verb rune) { io.WriteString(f, redacted) }
 
 func (s Secret) String() string               { return redacted }
 func (s Secret) GoString() string             { return redacted }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/patchbay-dev/patchbay/internal/config"
+	"github.com/patchbay-dev/patchbay/internal/httpapi"
+	"github.com/patchbay-dev/patchbay/internal/logging"
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+func serveCmd(cio cmdIO, args []string) error {
+	var cfg config.Config
+	fs := cfg.FlagSet("serve", cio.env, true)
+	if err := parseFlags(cio, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments; got %q", fs.Args())
+	}
+	if err := cfg.Validate(true); err != nil {
+		return usagef("%v", err)
+	}
+	log, err := logging.New(cio.stderr, logging.Options{Format: cfg.LogFormat, Level: cfg.LogLevel})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	srv, err := startServer(cio.ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	<-cio.ctx.Done()
+	log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(ctx)
+}
+
+// running is a started server.
+type running struct {
+	Addr     string
+	app      *app
+	auth     *patchbay.Authenticator
+	http     *http.Server
+	stopBG   context.CancelFunc
+	bgDone   chan struct{}
+	serveErr chan error
+}
+
+// startServer binds the address first (a bad address touches no data),
+// opens the database, and serves until Shutdown.
+func startServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*running, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	auth := patchbay.NewAuthenticator(a.store, a.watcher, time.Now, log, patchbay.AuthConfig{})
+	if err := auth.Start(ctx); err != nil {
+		ln.Close()
+		a.Close()
+		return nil, fmt.Errorf("start revocation watcher: %w", err)
+	}
+	a.svc.Auth = auth
+	api := httpapi.New(httpapi.Config{
+		Service: a.svc, Auth: auth, Log: log, Now: time.Now, AccessLog: cfg.AccessLog,
+		Ready: func(ctx context.Context) error { return a.store.Ping(ctx) },
+	})
+	r := &running{
+		Addr: ln.Addr().String(), app: a, auth: auth,
+		http: &http.Server{
+			Handler:           api,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      120 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		bgDone:   make(chan struct{}),
+		serveErr: make(chan error, 1),
+	}
+	bgCtx, stop := context.WithCancel(context.Background())
+	r.stopBG = stop
+	go func() {
+		defer close(r.bgDone)
+		a.keyring.Run(bgCtx, a.store, 10*time.Second, log)
+	}()
+	go func() { r.serveErr <- r.http.Serve(ln) }()
+	db := "sqlite " + cfg.DataDir
+	if cfg.DatabaseURL != "" {
+		db = "postgres " + cfg.RedactedDatabaseURL()
+	}
+	log.Info("patchbay listening", "addr", r.Addr, "database", db, "org", a.org.ID)
+	return r, nil
+}
+
+// Shutdown stops accepting requests, lets in-flight ones finish, flushes
+// last-use times and closes the database.
+func (r *running) Shutdown(ctx context.Context) error {
+	err := r.http.Shutdown(ctx)
+	if serr := <-r.serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	r.stopBG()
+	<-r.bgDone
+	return errors.Join(err, r.auth.Close(), r.app.Close())
+}

@@ -1,0 +1,126 @@
+// Package config reads patchbay's settings from flags and environment
+// variables (flags win) and validates them before anything is opened.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Config is the settings shared by `patchbay serve` and the admin commands.
+type Config struct {
+	Addr        string // HOST:PORT to listen on (serve only)
+	DataDir     string // where the SQLite database and the development root key live
+	DatabaseURL string // postgres://… to use PostgreSQL; "" for SQLite in DataDir
+	RootKey     string // root key material (PATCHBAY_ROOT_KEY); never logged
+	RootKeyFile string // or a file holding it (PATCHBAY_ROOT_KEY_FILE)
+	LogFormat   string // text or json
+	LogLevel    string
+	AccessLog   bool
+}
+
+// Env is the environment lookup, injectable for tests.
+type Env func(string) string
+
+// FlagSet returns the flags of a command, with defaults from env, bound to c.
+func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	def := func(key, fallback string) string {
+		if v := env(key); v != "" {
+			return v
+		}
+		return fallback
+	}
+	if serve {
+		fs.StringVar(&c.Addr, "addr", def("PATCHBAY_ADDR", "127.0.0.1:8080"), "`HOST:PORT` to listen on (env PATCHBAY_ADDR)")
+		accessLog, _ := strconv.ParseBool(def("PATCHBAY_ACCESS_LOG", "true"))
+		fs.BoolVar(&c.AccessLog, "access-log", accessLog, "log one line per request (env PATCHBAY_ACCESS_LOG)")
+	}
+	fs.StringVar(&c.DataDir, "data-dir", def("PATCHBAY_DATA_DIR", "./patchbay-data"), "`DIR` for the SQLite database and the development root key (env PATCHBAY_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("PATCHBAY_DATABASE_URL"), "PostgreSQL `URL` (postgres://…); empty for SQLite in the data dir (env PATCHBAY_DATABASE_URL)")
+	fs.StringVar(&c.LogFormat, "log-format", def("PATCHBAY_LOG_FORMAT", "text"), "log format, text or json (env PATCHBAY_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", def("PATCHBAY_LOG_LEVEL", "info"), "debug, info, warn or error (env PATCHBAY_LOG_LEVEL)")
+	c.RootKey = env("PATCHBAY_ROOT_KEY")
+	c.RootKeyFile = env("PATCHBAY_ROOT_KEY_FILE")
+	return fs
+}
+
+// Validate checks the settings without opening anything.
+func (c *Config) Validate(serve bool) error {
+	var errs []error
+	if serve {
+		if err := validateAddr(c.Addr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.DatabaseURL == "" && strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("--database-url must be a postgres:// or postgresql:// URL"))
+		}
+	}
+	if c.RootKey != "" && c.RootKeyFile != "" {
+		errs = append(errs, errors.New("set PATCHBAY_ROOT_KEY or PATCHBAY_ROOT_KEY_FILE, not both"))
+	}
+	if c.RootKeyFile != "" {
+		if _, err := os.Stat(c.RootKeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("PATCHBAY_ROOT_KEY_FILE: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validateAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q is not HOST:PORT: %v", addr, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("--addr %q: port must be a number from 0 to 65535", addr)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("--addr %q: %q is not an IP address or host name", addr, host)
+	}
+	return nil
+}
+
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// RedactedDatabaseURL is the database URL without its password, for logs.
+func (c *Config) RedactedDatabaseURL() string {
+	if c.DatabaseURL == "" {
+		return ""
+	}
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}

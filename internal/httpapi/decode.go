@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+// decodeJSON reads the request body into v. Unknown fields are ignored (the
+// official SDKs send some); malformed JSON, wrong types, trailing data and
+// bodies over the limit are client errors that say what is wrong. An empty
+// body decodes as {} when optional is set.
+func decodeJSON(r *http.Request, v any, optional bool) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if isMaxBytes(err) {
+			return errorf(patchbay.ETOOLARGE, "Request body is too large (the limit is %d bytes).", maxBytesLimit(err))
+		}
+		return errorf(patchbay.EINVALID, "Could not read the request body.")
+	}
+	return decodeBytes(body, v, optional)
+}
+
+func maxBytesLimit(err error) int64 {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return mb.Limit
+	}
+	return 0
+}
+
+func decodeBytes(body []byte, v any, optional bool) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return errorf(patchbay.EINVALID, "Request body is required: send a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errorf(patchbay.EINVALID, "Invalid JSON: unexpected data after the JSON object.")
+	}
+	return nil
+}
+
+// jsonError turns encoding/json errors into messages that name the problem
+// without echoing the body (it may hold secrets).
+func jsonError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return errorf(patchbay.EINVALID, "Invalid JSON at byte %d: %s.", syn.Offset, strings.TrimPrefix(syn.Error(), "invalid character "))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return errorf(patchbay.EINVALID, "Invalid JSON: the body must be a JSON object, not %s.", typ.Value)
+		}
+		return errorf(patchbay.EINVALID, "Field %q must be %s, not %s.", field, jsonTypeName(typ.Type.Kind().String()), typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(patchbay.EINVALID, "Invalid JSON: the body ends early.")
+	}
+	return errorf(patchbay.EINVALID, "Invalid JSON: %s.", err.Error())
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	}
+	return "of type " + kind
+}
+
+// queryInt parses an optional integer query parameter within [lo, hi].
+func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, errorf(patchbay.EINVALID, "Query parameter %s must be an integer from %d to %d; got %q.", name, lo, hi, truncate(s, 40))
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// requireString checks a required string field of a decoded body.
+func requireString(field string, v *string) (string, error) {
+	if v == nil {
+		return "", errorf(patchbay.EINVALID, "Field %q is required.", field)
+	}
+	return *v, nil
+}

@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+// statuses maps domain codes to HTTP statuses: the only such map. The
+// legacy SDK turns any status outside {400,401,404,408,429,500,502} into a
+// TypeError, so authentication failures are always 401, never 403.
+var statuses = map[string]int{
+	patchbay.EINVALID:      http.StatusBadRequest,
+	patchbay.EUNAUTHORIZED: http.StatusUnauthorized,
+	patchbay.EFORBIDDEN:    http.StatusForbidden,
+	patchbay.ENOTFOUND:     http.StatusNotFound,
+	patchbay.ECONFLICT:     http.StatusConflict,
+	patchbay.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	patchbay.ERATELIMIT:    http.StatusTooManyRequests,
+	patchbay.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	patchbay.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// errMethod marks a request whose path exists for other methods only.
+var errMethod = errors.New("method not allowed")
+
+func statusOf(err error) int {
+	if errors.Is(err, errMethod) {
+		return http.StatusMethodNotAllowed
+	}
+	if s, ok := statuses[patchbay.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// surface is an API generation; each has its own error envelope.
+type surface int
+
+const (
+	surfacePlain  surface = iota // health endpoints and unknown paths
+	surfaceLegacy                // /api/v1, /api/v2: {"message", "name", "status", "requestId"}
+	surfaceV3                    // /api/v3, /api/v3.1: {"error": {"message", "code", "status", "request_id"}}
+)
+
+func surfaceOf(path string) surface {
+	switch {
+	case hasPathPrefix(path, "/api/v1"), hasPathPrefix(path, "/api/v2"):
+		return surfaceLegacy
+	case hasPathPrefix(path, "/api/v3"), hasPathPrefix(path, "/api/v3.1"):
+		return surfaceV3
+	}
+	return surfacePlain
+}
+
+func hasPathPrefix(path, prefix string) bool {
+	return len(path) >= len(prefix) && path[:len(prefix)] == prefix && (len(path) == len(prefix) || path[len(prefix)] == '/')
+}
+
+// legacyNames are the error names composio-core reads into its messages.
+var legacyNames = map[int]string{
+	400: "BadRequestError", 401: "UnauthorizedError", 403: "ForbiddenError", 404: "NotFoundError",
+	405: "MethodNotAllowedError", 409: "ConflictError", 413: "PayloadTooLargeError", 429: "RateLimitError", 500: "InternalServerError", 503: "ServiceUnavailableError",
+}
+
+type legacyError struct {
+	Message   string `json:"message"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Status    int    `json:"status"`
+	RequestID string `json:"requestId"`
+}
+
+type v3Error struct {
+	Error v3ErrorBody `json:"error"`
+}
+
+type v3ErrorBody struct {
+	Message      string `json:"message"`
+	Code         int    `json:"code"`
+	Slug         string `json:"slug"`
+	Status       int    `json:"status"`
+	RequestID    string `json:"request_id"`
+	SuggestedFix string `json:"suggested_fix"`
+	Errors       []any  `json:"errors"`
+}
+
+// writeError writes err in the envelope of the request's surface. Internal
+// errors are logged with their cause; the client sees a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	msg := patchbay.ErrorMessage(err)
+	rid := requestID(r.Context())
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body any
+	switch surfaceOf(r.URL.Path) {
+	case surfaceLegacy:
+		body = legacyError{Message: msg, Name: legacyNames[status], Type: patchbay.ErrorCode(err), Status: status, RequestID: rid}
+	case surfaceV3:
+		body = v3Error{Error: v3ErrorBody{Message: msg, Code: status, Slug: patchbay.ErrorCode(err), Status: status, RequestID: rid, Errors: []any{}}}
+	default:
+		body = map[string]any{"message": msg, "status": status, "request_id": rid}
+	}
+	if status == http.StatusUnauthorized {
+		// No retry helps a bad credential; tell clients that honour this.
+		w.Header().Set("x-should-retry", "false")
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own wire types are marshalled; this is a bug.
+		slog.Error("marshal response", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"message":"Internal error."}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// errorf is shorthand for a client error with a formatted message.
+func errorf(code, format string, args ...any) error { return patchbay.Errorf(code, format, args...) }
+
+func isMaxBytes(err error) bool {
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb)
+}

@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+type leakReport struct {
+	APIKeys *[]string `json:"api_keys"`
+}
+
+// revokeLeaked: POST /api_key_revocation {"api_keys": [...]}. Anyone may
+// report leaked keys, without authentication. The answer is the same
+// whether or not a key matched, and reports are rate-limited per address.
+func (s *Server) revokeLeaked(w http.ResponseWriter, r *http.Request) error {
+	if !s.leaks.allow(clientIP(r)) {
+		w.Header().Set("Retry-After", "60")
+		w.Header().Set("x-should-retry", "false")
+		return errorf(patchbay.ERATELIMIT, "Too many leaked-key reports from this address; try again in a minute.")
+	}
+	var req leakReport
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	if req.APIKeys == nil {
+		return errorf(patchbay.EINVALID, "Field \"api_keys\" is required: a list of 1 to %d keys.", patchbay.MaxLeakedBatch)
+	}
+	n, err := s.svc.RevokeLeakedKeys(r.Context(), *req.APIKeys, clientIP(r))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.InfoContext(r.Context(), "leaked keys revoked", "request_id", requestID(r.Context()), "count", n)
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"received": true})
+	return nil
+}
+
+type sessionAPIKey struct {
+	AutoID      int     `json:"auto_id"`
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	ProjectID   *string `json:"project_id"`
+	OrgMemberID string  `json:"org_member_id"`
+	CreatedAt   string  `json:"created_at"`
+	UpdatedAt   string  `json:"updated_at"`
+	DeletedAt   *string `json:"deleted_at"`
+	Key         string  `json:"key"`
+	Deleted     bool    `json:"deleted"`
+}
+
+type sessionMember struct {
+	wireMember
+	Metadata map[string]any `json:"metadata"`
+}
+
+type sessionInfo struct {
+	Project   *wireProject  `json:"project"`
+	APIKey    sessionAPIKey `json:"api_key"`
+	OrgMember sessionMember `json:"org_member"`
+}
+
+// sessionInfo: GET /auth/session/info, who the presented key acts as.
+func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	out := sessionInfo{
+		APIKey: sessionAPIKey{
+			ID: p.Key.ID, Name: p.Key.Name, OrgMemberID: p.Member.ID,
+			CreatedAt: wireTime(p.Key.CreatedAt), UpdatedAt: wireTime(p.Key.CreatedAt), Key: p.Key.Masked(),
+		},
+		OrgMember: sessionMember{wireMember: toWireMember(&p.Member), Metadata: map[string]any{}},
+	}
+	if p.Key.ProjectID != "" {
+		out.APIKey.ProjectID = &p.Key.ProjectID
+		proj, err := s.svc.Store.GetProject(r.Context(), p.Key.OrgID, p.Key.ProjectID)
+		if err != nil {
+			return err
+		}
+		wp, err := s.toWireProject(r, proj, false)
+		if err != nil {
+			return err
+		}
+		out.Project = &wp
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type wireAudit struct {
+	ID        string `json:"id"`
+	ProjectID string `json:"project_id"`
+	ActorID   string `json:"actor_id"`
+	ActorKey  string `json:"actor_key_id"`
+	Action    string `json:"action"`
+	TargetID  string `json:"target_id"`
+	IP        string `json:"ip"`
+	At        string `json:"created_at"`
+}
+
+// listAudit: GET /audit_logs (a patchbay extension). Owners and admins see
+// their project's events (an organization key sees the whole organization).
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryInt(r, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	events, err := s.svc.ListAudit(r.Context(), actor(r), p.Key.OrgID, p.Key.ProjectID, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]wireAudit, 0, len(events))
+	for _, e := range events {
+		out = append(out, wireAudit{ID: e.ID, ProjectID: e.ProjectID, ActorID: e.ActorID, ActorKey: e.ActorKey,
+			Action: e.Action, TargetID: e.TargetID, IP: e.IP, At: wireTime(e.At)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
