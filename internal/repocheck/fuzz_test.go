@@ -1,0 +1,68 @@
+package repocheck
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var fuzzFunc = regexp.MustCompile(`(?m)^func (Fuzz\w+)\(f \*testing\.F\)`)
+
+// TestFuzzShort runs every fuzz target of the repository for a few seconds
+// (PATCHBAY_FUZZTIME, default 4s), beyond the seed corpus that plain
+// `go test` replays. Skipped with -short.
+func TestFuzzShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fuzzing skipped with -short")
+	}
+	fuzztime := os.Getenv("PATCHBAY_FUZZTIME")
+	if fuzztime == "" {
+		fuzztime = "4s"
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && p != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range fuzzFunc.FindAllSubmatch(src, -1) {
+			name, dir := string(m[1]), "./"+mustRel(t, root, filepath.Dir(p))
+			found++
+			t.Run(name, func(t *testing.T) {
+				cmd := exec.Command("go", "test", "-run=^$", "-fuzz=^"+name+"$", "-fuzztime="+fuzztime, dir)
+				cmd.Dir = root
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("fuzzing %s in %s failed: %v\n%s", name, dir, err, out)
+				}
+			})
+		}
+		return nil
+	})
+	if found == 0 {
+		t.Fatal("no fuzz targets found; the suite promises some")
+	}
+}
+
+func mustRel(t *testing.T, base, p string) string {
+	rel, err := filepath.Rel(base, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.ToSlash(rel)
+}

@@ -1,0 +1,126 @@
+package repocheck
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/patchbay-dev/patchbay"
+
+// rules lists, for each package (or package prefix ending in "/"), the
+// non-standard imports its non-test code may have. Keep in step with
+// ARCHITECTURE.md: this test is how that document stays true.
+var rules = map[string][]string{
+	"internal/patchbay":  {},
+	"internal/config":    {},
+	"internal/logging":   {},
+	"internal/keyring":   {"internal/patchbay"},
+	"internal/sqlstore":  {"internal/patchbay"},
+	"internal/sqlite":    {"internal/patchbay", "internal/sqlstore", "modernc.org/sqlite"},
+	"internal/postgres":  {"internal/patchbay", "internal/sqlstore", "github.com/jackc/pgx/v5"},
+	"internal/catalog":   {"internal/patchbay"},
+	"internal/outbound":  {"internal/patchbay"},
+	"internal/httpapi":   {"internal/patchbay", "golang.org/x/time/rate"},
+	"internal/storetest": {"internal/patchbay"},
+	"internal/testdb":    {"internal/sqlite", "internal/postgres", "github.com/jackc/pgx/v5"},
+	"internal/repocheck": {},
+	"client":             {},
+	"cmd/patchbay":       {"internal/", "golang.org/x/"},
+}
+
+// testOnly packages may be imported only from tests.
+var testOnly = []string{"internal/testdb", "internal/storetest"}
+
+type pkg struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Standard     bool
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var pkgs []pkg
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func isStd(imp string) bool {
+	first, _, _ := strings.Cut(imp, "/")
+	return !strings.Contains(first, ".")
+}
+
+func allowed(rule []string, imp string) bool {
+	rel := strings.TrimPrefix(imp, module+"/")
+	for _, a := range rule {
+		if rel == a || strings.HasSuffix(a, "/") && strings.HasPrefix(rel, a) || imp == a || strings.HasPrefix(imp, a+"/") ||
+			strings.HasSuffix(a, "/") && strings.HasPrefix(imp, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func ruleFor(rel string) ([]string, bool) {
+	for p := rel; p != "." && p != ""; p = path.Dir(p) {
+		if r, ok := rules[p]; ok {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+func TestImportRules(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		if strings.HasPrefix(rel, "bench") || strings.HasPrefix(rel, "compat") {
+			continue // test-only packages: they exercise everything
+		}
+		rule, ok := ruleFor(rel)
+		if !ok {
+			t.Errorf("package %s has no import rule: add it to ARCHITECTURE.md and to rules in this test", rel)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if isStd(imp) {
+				continue
+			}
+			if !allowed(rule, imp) {
+				t.Errorf("%s imports %s, which ARCHITECTURE.md does not allow", rel, imp)
+			}
+			for _, to := range testOnly {
+				if imp == module+"/"+to {
+					t.Errorf("%s imports the test-only package %s from non-test code", rel, to)
+				}
+			}
+		}
+	}
+}
+
+// TestRulesFireOnViolation makes sure the checker is not vacuous.
+func TestRulesFireOnViolation(t *testing.T) {
+	if allowed(rules["internal/patchbay"], module+"/internal/sqlite") {
+		t.Error("the domain may not import a concrete store, but the rule allows it")
+	}
+	if allowed(rules["internal/httpapi"], module+"/internal/sqlite") {
+		t.Error("httpapi may not import a concrete store, but the rule allows it")
+	}
+	if !allowed(rules["cmd/patchbay"], module+"/internal/sqlite") {
+		t.Error("cmd/patchbay wires the stores, but the rule forbids it")
+	}
+}
