@@ -65,7 +65,7 @@ func startServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 		ln.Close()
 		return nil, err
 	}
-	auth := patchbay.NewAuthenticator(a.store, a.watcher, time.Now, log, patchbay.AuthConfig{})
+	auth := patchbay.NewAuthenticator(a.store, a.watcher, time.Now, log, patchbay.AuthOptions{})
 	if err := auth.Start(ctx); err != nil {
 		ln.Close()
 		a.Close()

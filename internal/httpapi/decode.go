@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,4 +119,65 @@ func requireString(field string, v *string) (string, error) {
 		return "", errorf(patchbay.EINVALID, "Field %q is required.", field)
 	}
 	return *v, nil
+}
+
+// queryBool parses an optional boolean query parameter.
+func queryBool(r *http.Request, name string) (*bool, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return nil, errorf(patchbay.EINVALID, "Query parameter %s must be true or false; got %q.", name, truncate(s, 40))
+	}
+	return &b, nil
+}
+
+// queryList collects a list parameter sent as CSV (a=x,y), repeated
+// (a=x&a=y) or in bracket form (a[]=x).
+func queryList(r *http.Request, name string) []string {
+	q := r.URL.Query()
+	var out []string
+	for _, key := range []string{name, name + "[]"} {
+		for _, v := range q[key] {
+			for _, part := range strings.Split(v, ",") {
+				if part = strings.TrimSpace(part); part != "" {
+					out = append(out, part)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// statusList validates connection status filters.
+func statusList(vals []string, param string) ([]patchbay.ConnectionStatus, error) {
+	out := make([]patchbay.ConnectionStatus, 0, len(vals))
+	for _, v := range vals {
+		st := patchbay.ConnectionStatus(strings.ToUpper(v))
+		if !slices.Contains(patchbay.ConnectionStatuses, st) {
+			return nil, errorf(patchbay.EINVALID, "%s: %q is not a status; use one of %s.", param, truncate(v, 40), statusNames())
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func statusNames() string {
+	names := make([]string, len(patchbay.ConnectionStatuses))
+	for i, s := range patchbay.ConnectionStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// pathID returns a path parameter, refusing the literal placeholders the
+// legacy SDK sends when an id is missing (e.g. "{integrationId}").
+func pathID(r *http.Request, name, what string) (string, error) {
+	v := r.PathValue(name)
+	if v == "" || strings.HasPrefix(v, "{") {
+		return "", errorf(patchbay.ENOTFOUND, "%s %q not found.", what, truncate(v, 60))
+	}
+	return v, nil
 }

@@ -92,6 +92,46 @@ func (s *Server) routes() http.Handler {
 	v3("POST", "/org/owner/project/{id}/regenerate_api_key", s.requireKey(needOrg, s.regenerateProjectKey))
 	v3("GET", "/audit_logs", s.requireKey(needAny, s.listAudit))
 
+	// Toolkits, auth configs and connected accounts: legacy.
+	legacy := func(pattern string, h handlerFunc) { handle(pattern, s.requireKey(needProject, h)) }
+	legacy("GET /api/v1/apps", s.legacyListApps)
+	legacy("GET /api/v1/apps/list/categories", s.legacyAppCategories)
+	legacy("GET /api/v1/apps/list/enums", s.legacyAppEnums)
+	legacy("GET /api/v1/apps/{name}", s.legacyGetApp)
+	legacy("POST /api/v2/integrations/create", s.legacyCreateIntegration)
+	legacy("POST /api/v2/integrations/get-or-create", s.legacyGetOrCreateIntegration)
+	legacy("GET /api/v1/integrations", s.legacyListIntegrations)
+	legacy("GET /api/v1/integrations/{id}", s.legacyGetIntegration)
+	legacy("DELETE /api/v1/integrations/{id}", s.legacyDeleteIntegration)
+	legacy("POST /api/v2/connectedAccounts/initiateConnection", s.legacyInitiateConnection)
+	legacy("POST /api/v1/connectedAccounts", s.legacyCreateConnection)
+	legacy("GET /api/v1/connectedAccounts", s.legacyListConnections)
+	legacy("GET /api/v1/connectedAccounts/{id}", s.legacyGetConnection)
+	legacy("DELETE /api/v1/connectedAccounts/{id}", s.legacyDeleteConnection)
+	legacy("POST /api/v1/connectedAccounts/{id}/disable", s.legacySetConnectionDisabled(true))
+	legacy("POST /api/v1/connectedAccounts/{id}/enable", s.legacySetConnectionDisabled(false))
+	legacy("POST /api/v1/connectedAccounts/{id}/reinitiate", s.legacyReinitiate)
+
+	// Toolkits, auth configs and connected accounts: v3.1.
+	project := func(method, path string, h handlerFunc) { v3(method, path, s.requireKey(needProject, h)) }
+	project("GET", "/toolkits", s.listToolkits)
+	project("GET", "/toolkits/categories", s.toolkitCategories)
+	project("POST", "/toolkits/multi", s.multiToolkits)
+	project("GET", "/toolkits/{slug}", s.getToolkit)
+	project("POST", "/auth_configs", s.createAuthConfig)
+	project("GET", "/auth_configs", s.listAuthConfigs)
+	project("GET", "/auth_configs/{id}", s.getAuthConfig)
+	project("PATCH", "/auth_configs/{id}", s.updateAuthConfig)
+	project("PATCH", "/auth_configs/{id}/{status}", s.setAuthConfigStatus)
+	project("DELETE", "/auth_configs/{id}", s.deleteAuthConfig)
+	project("POST", "/connected_accounts", s.createConnection)
+	project("GET", "/connected_accounts", s.listConnections)
+	project("GET", "/connected_accounts/{id}", s.getConnection)
+	project("PATCH", "/connected_accounts/{id}/status", s.setConnectionStatus)
+	project("POST", "/connected_accounts/{id}/refresh", s.refreshConnection)
+	project("POST", "/connected_accounts/{id}/revoke", s.revokeConnection)
+	project("DELETE", "/connected_accounts/{id}", s.deleteConnection)
+
 	mux.Handle("/", s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		return s.noRoute(mux, w, r)
 	}))

@@ -16,8 +16,8 @@ type Principal struct {
 	Member Member
 }
 
-// AuthConfig tunes an Authenticator. Zero values take the defaults.
-type AuthConfig struct {
+// AuthOptions tunes an Authenticator. Zero values take the defaults.
+type AuthOptions struct {
 	// CacheTTL bounds how long a verification is reused even when the
 	// Watcher is healthy: defence in depth, not the revocation mechanism.
 	CacheTTL time.Duration // default 5m
@@ -38,7 +38,7 @@ type Authenticator struct {
 	watcher Watcher
 	now     func() time.Time
 	log     *slog.Logger
-	cfg     AuthConfig
+	cfg     AuthOptions
 
 	mu      sync.RWMutex // guards entries, byID and gen
 	entries map[[32]byte]*cacheEntry
@@ -63,7 +63,7 @@ type cacheEntry struct {
 
 // NewAuthenticator returns an Authenticator over store. watcher may be nil
 // only for a store no other process writes to (tests).
-func NewAuthenticator(store Store, watcher Watcher, now func() time.Time, log *slog.Logger, cfg AuthConfig) *Authenticator {
+func NewAuthenticator(store Store, watcher Watcher, now func() time.Time, log *slog.Logger, cfg AuthOptions) *Authenticator {
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = 5 * time.Minute
 	}

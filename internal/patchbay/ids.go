@@ -11,6 +11,8 @@ const (
 	PrefixMember  = "mem_"
 	PrefixKey     = "key_"
 	PrefixAudit   = "aud_"
+	PrefixAuthCfg = "ac_"
+	PrefixConn    = "ca_"
 )
 
 // idLen random base62 characters give ~95 bits: IDs are not secrets, but

@@ -12,6 +12,8 @@ import (
 // Lookups are scoped: a record of another organization or project answers
 // exactly like an unknown one (ENOTFOUND).
 type Store interface {
+	ConnectionStore
+
 	// InTx runs fn in one transaction; fn's error rolls it back.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 

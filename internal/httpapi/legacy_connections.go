@@ -1,0 +1,293 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+// legacyConnection is composio-core's ConnectedAccountResponseDTO.
+// connectionParams carries the masked credentials and the resolved base URL.
+type legacyConnection struct {
+	ID                 string         `json:"id"`
+	IntegrationID      string         `json:"integrationId"`
+	AppUniqueID        string         `json:"appUniqueId"`
+	AppName            string         `json:"appName"`
+	EntityID           string         `json:"entityId"`
+	ClientUniqueUserID string         `json:"clientUniqueUserId"`
+	Status             string         `json:"status"`
+	StatusReason       *string        `json:"statusReason"`
+	Enabled            bool           `json:"enabled"`
+	IsDisabled         bool           `json:"isDisabled"`
+	Labels             []string       `json:"labels"`
+	Logo               string         `json:"logo"`
+	CreatedAt          string         `json:"createdAt"`
+	UpdatedAt          string         `json:"updatedAt"`
+	ConnectionParams   map[string]any `json:"connectionParams,omitempty"`
+}
+
+func (s *Server) toLegacyConnection(ca *patchbay.ConnectedAccount, creds map[string]string) legacyConnection {
+	out := legacyConnection{
+		ID: ca.ID, IntegrationID: ca.AuthConfigID, AppUniqueID: ca.Toolkit, AppName: ca.Toolkit, EntityID: ca.UserID,
+		ClientUniqueUserID: ca.UserID, Status: string(ca.Status), Enabled: !ca.Disabled, IsDisabled: ca.Disabled,
+		Labels: ca.Labels, CreatedAt: wireTime(ca.CreatedAt), UpdatedAt: wireTime(ca.UpdatedAt),
+	}
+	if out.Labels == nil {
+		out.Labels = []string{}
+	}
+	if ca.StatusReason != "" {
+		out.StatusReason = &ca.StatusReason
+	}
+	tk, sc, err := s.svc.Scheme(ca.Toolkit, ca.Mode)
+	if err != nil {
+		return out
+	}
+	out.Logo = tk.Logo
+	if creds != nil {
+		params := map[string]any{}
+		for k, v := range patchbay.MaskCredentials(sc, creds) {
+			params[k] = v
+		}
+		params["base_url"] = patchbay.Expand(sc.BaseURL, creds)
+		out.ConnectionParams = params
+	}
+	return out
+}
+
+type legacyInitiateRequest struct {
+	legacyIntegrationRequest
+	Connection *struct {
+		EntityID     *string        `json:"entityId"`
+		InitiateData map[string]any `json:"initiateData"`
+		Extra        *struct {
+			RedirectURL *string  `json:"redirectURL"`
+			Labels      []string `json:"labels"`
+		} `json:"extra"`
+	} `json:"connection"`
+}
+
+type legacyConnectionResponse struct {
+	ConnectionStatus   string  `json:"connectionStatus"`
+	ConnectedAccountID string  `json:"connectedAccountId"`
+	RedirectURL        *string `json:"redirectUrl"`
+}
+
+// legacyInitiateConnection: POST /api/v2/connectedAccounts/initiateConnection.
+// The integration comes from app.integrationId, or is found (or created)
+// for app.uniqueKey and config.authScheme.
+func (s *Server) legacyInitiateConnection(w http.ResponseWriter, r *http.Request) error {
+	var req legacyInitiateRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	projectID := principal(r).Key.ProjectID
+	app, cfg := req.parts()
+	var (
+		ac      *patchbay.AuthConfig
+		created bool
+		err     error
+	)
+	switch {
+	case req.App != nil && req.App.IntegrationID != nil && *req.App.IntegrationID != "":
+		if ac, err = s.svc.Store.GetAuthConfig(r.Context(), projectID, *req.App.IntegrationID); err != nil {
+			return err
+		}
+		if app != "" && !strings.EqualFold(app, ac.Toolkit) {
+			return errorf(patchbay.EINVALID, "Integration %s is for %s, not %s.", ac.ID, ac.Toolkit, app)
+		}
+	case app != "":
+		if ac, created, err = s.svc.FindOrCreateAuthConfig(r.Context(), actor(r), projectID, app, cfg.Mode); err != nil {
+			return err
+		}
+	default:
+		return errorf(patchbay.EINVALID, "Name the integration (app.integrationId) or the app (app.uniqueKey).")
+	}
+	n := patchbay.NewConnection{AuthConfigID: ac.ID, UserID: "default", Mode: cfg.Mode}
+	if c := req.Connection; c != nil {
+		if c.EntityID != nil && *c.EntityID != "" {
+			n.UserID = *c.EntityID
+		}
+		n.Values = c.InitiateData
+		if c.Extra != nil {
+			n.Labels = c.Extra.Labels
+		}
+	}
+	ca, err := s.svc.Connect(r.Context(), actor(r), projectID, n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"connectionResponse": legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID},
+		"integration":        map[string]any{"id": ac.ID, "isNewIntegration": created},
+	})
+	return nil
+}
+
+type legacyCreateConnectionRequest struct {
+	IntegrationID *string        `json:"integrationId"`
+	Data          map[string]any `json:"data"`
+	UserUUID      *string        `json:"userUuid"`
+	EntityID      *string        `json:"entityId"`
+	Labels        []string       `json:"labels"`
+}
+
+// legacyCreateConnection: POST /api/v1/connectedAccounts (v1 initiate).
+func (s *Server) legacyCreateConnection(w http.ResponseWriter, r *http.Request) error {
+	var req legacyCreateConnectionRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	acID, err := requireString("integrationId", req.IntegrationID)
+	if err != nil {
+		return err
+	}
+	n := patchbay.NewConnection{AuthConfigID: acID, UserID: "default", Values: req.Data, Labels: req.Labels}
+	for _, id := range []*string{req.EntityID, req.UserUUID} {
+		if id != nil && *id != "" {
+			n.UserID = *id
+			break
+		}
+	}
+	ca, err := s.svc.Connect(r.Context(), actor(r), principal(r).Key.ProjectID, n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID})
+	return nil
+}
+
+// legacyGetConnection: GET /api/v1/connectedAccounts/{id}.
+func (s *Server) legacyGetConnection(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "Connected account")
+	if err != nil {
+		return err
+	}
+	ca, creds, err := s.svc.ConnectedAccount(r.Context(), principal(r).Key.ProjectID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.toLegacyConnection(ca, creds))
+	return nil
+}
+
+// legacyListConnections: GET /api/v1/connectedAccounts with the legacy
+// filters. Without pageSize every match is returned (getConnection relies
+// on it).
+func (s *Server) legacyListConnections(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := patchbay.ConnectionFilter{ProjectID: principal(r).Key.ProjectID}
+	for _, key := range []string{"user_uuid", "entityId"} {
+		if v := q.Get(key); v != "" {
+			f.UserIDs = append(f.UserIDs, v)
+		}
+	}
+	f.Toolkits = queryList(r, "appNames")
+	if v := q.Get("integrationId"); v != "" {
+		f.AuthConfigIDs = []string{v}
+	}
+	var err error
+	if f.Statuses, err = statusList(queryList(r, "status"), "status"); err != nil {
+		return err
+	}
+	activeOnly, err := queryBool(r, "showActiveOnly")
+	if err != nil {
+		return err
+	}
+	if activeOnly != nil && *activeOnly {
+		f.Statuses = []patchbay.ConnectionStatus{patchbay.StatusActive}
+	}
+	showDisabled, err := queryBool(r, "showDisabled")
+	if err != nil {
+		return err
+	}
+	if showDisabled == nil || !*showDisabled {
+		f.Disabled = new(bool)
+	}
+	page, err := queryInt(r, "page", 1, 1, 1_000_000)
+	if err != nil {
+		return err
+	}
+	pageSize, err := queryInt(r, "pageSize", 0, 1, 100_000)
+	if err != nil {
+		return err
+	}
+	labels := queryList(r, "labels")
+	if len(labels) == 0 {
+		f.Page = patchbay.Page{Limit: pageSize, Offset: (page - 1) * pageSize, Desc: true}
+	} else {
+		f.Page = patchbay.Page{Desc: true} // labels filter in Go; page after
+	}
+	cas, total, err := s.svc.Store.ListConnectedAccounts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if len(labels) > 0 {
+		cas = slices.DeleteFunc(cas, func(ca *patchbay.ConnectedAccount) bool {
+			return !slices.ContainsFunc(labels, func(l string) bool { return slices.Contains(ca.Labels, l) })
+		})
+		total = len(cas)
+		if pageSize > 0 {
+			start := min((page-1)*pageSize, len(cas))
+			cas = cas[start:min(start+pageSize, len(cas))]
+		}
+	}
+	items := make([]legacyConnection, 0, len(cas))
+	for _, ca := range cas {
+		items = append(items, s.toLegacyConnection(ca, nil))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "totalPages": totalPages(total, pageSize), "page": page})
+	return nil
+}
+
+// legacySetConnectionDisabled: POST /api/v1/connectedAccounts/{id}/disable|enable (no body).
+func (s *Server) legacySetConnectionDisabled(disabled bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", "Connected account")
+		if err != nil {
+			return err
+		}
+		if _, err := s.svc.SetConnectionDisabled(r.Context(), principal(r).Key.ProjectID, id, disabled); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "connectedAccountId": id})
+		return nil
+	}
+}
+
+// legacyDeleteConnection: DELETE /api/v1/connectedAccounts/{id}.
+func (s *Server) legacyDeleteConnection(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "Connected account")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteConnection(r.Context(), principal(r).Key.ProjectID, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "count": 1})
+	return nil
+}
+
+type legacyReinitiateRequest struct {
+	Data        map[string]any `json:"data"`
+	RedirectURI *string        `json:"redirectUri"`
+}
+
+// legacyReinitiate: POST /api/v1/connectedAccounts/{id}/reinitiate {data}.
+func (s *Server) legacyReinitiate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "Connected account")
+	if err != nil {
+		return err
+	}
+	var req legacyReinitiateRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	ca, err := s.svc.Reinitiate(r.Context(), principal(r).Key.ProjectID, id, req.Data)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID})
+	return nil
+}

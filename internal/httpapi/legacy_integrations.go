@@ -1,0 +1,227 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+// legacyIntegration is composio-core's connector (GetConnectorInfoResDTO):
+// an auth config seen through the legacy API. Credentials are masked.
+type legacyIntegration struct {
+	ID                  string            `json:"id"`
+	Name                string            `json:"name"`
+	AuthScheme          string            `json:"authScheme"`
+	AuthConfig          map[string]string `json:"authConfig"`
+	CreatedAt           string            `json:"createdAt"`
+	UpdatedAt           string            `json:"updatedAt"`
+	Enabled             bool              `json:"enabled"`
+	Deleted             bool              `json:"deleted"`
+	AppID               string            `json:"appId"`
+	AppName             string            `json:"appName"`
+	Logo                string            `json:"logo"`
+	UseComposioAuth     bool              `json:"useComposioAuth"`
+	ExpectedInputFields []legacyField     `json:"expectedInputFields"`
+	LimitedActions      []string          `json:"limitedActions"`
+	Count               map[string]int    `json:"_count"`
+}
+
+func (s *Server) toLegacyIntegration(ctx context.Context, ac *patchbay.AuthConfig, connections int) (legacyIntegration, error) {
+	tk, sc, err := s.svc.Scheme(ac.Toolkit, ac.Mode)
+	if err != nil {
+		return legacyIntegration{}, err
+	}
+	creds, err := s.svc.AuthConfigCredentials(ctx, ac)
+	if err != nil {
+		return legacyIntegration{}, err
+	}
+	limited := ac.Settings.RestrictToTools
+	if limited == nil {
+		limited = []string{}
+	}
+	return legacyIntegration{
+		ID: ac.ID, Name: ac.Name, AuthScheme: string(ac.Mode), AuthConfig: patchbay.MaskCredentials(sc, creds),
+		CreatedAt: wireTime(ac.CreatedAt), UpdatedAt: wireTime(ac.UpdatedAt), Enabled: !ac.Disabled,
+		AppID: stableUUID(tk.Slug), AppName: tk.Slug, Logo: tk.Logo, UseComposioAuth: ac.Managed,
+		ExpectedInputFields: toLegacyFields(sc.FieldsFor(patchbay.ScopeConnection)),
+		LimitedActions:      limited, Count: map[string]int{"connections": connections},
+	}, nil
+}
+
+func (s *Server) writeLegacyIntegration(w http.ResponseWriter, r *http.Request, ac *patchbay.AuthConfig, status int, extra map[string]any) error {
+	counts, err := s.svc.Store.CountConnections(r.Context(), ac.ProjectID, []string{ac.ID})
+	if err != nil {
+		return err
+	}
+	li, err := s.toLegacyIntegration(r.Context(), ac, counts[ac.ID])
+	if err != nil {
+		return err
+	}
+	if extra == nil {
+		writeJSON(w, status, li)
+		return nil
+	}
+	// Merge extra fields (integrationId, isNewIntegration) into the object.
+	out := map[string]any{
+		"id": li.ID, "name": li.Name, "authScheme": li.AuthScheme, "authConfig": li.AuthConfig, "createdAt": li.CreatedAt,
+		"updatedAt": li.UpdatedAt, "enabled": li.Enabled, "deleted": li.Deleted, "appId": li.AppID, "appName": li.AppName,
+		"logo": li.Logo, "useComposioAuth": li.UseComposioAuth, "expectedInputFields": li.ExpectedInputFields,
+		"limitedActions": li.LimitedActions, "_count": li.Count,
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+type legacyIntegrationRequest struct {
+	App *struct {
+		UniqueKey     *string `json:"uniqueKey"`
+		IntegrationID *string `json:"integrationId"`
+	} `json:"app"`
+	Config *struct {
+		Name               *string        `json:"name"`
+		AuthScheme         *string        `json:"authScheme"`
+		UseComposioAuth    *bool          `json:"useComposioAuth"`
+		IntegrationSecrets map[string]any `json:"integrationSecrets"`
+	} `json:"config"`
+}
+
+func (q *legacyIntegrationRequest) parts() (app string, cfg patchbay.NewAuthConfig) {
+	if q.App != nil && q.App.UniqueKey != nil {
+		app = strings.TrimSpace(*q.App.UniqueKey)
+	}
+	cfg.Toolkit = app
+	if c := q.Config; c != nil {
+		if c.Name != nil {
+			cfg.Name = *c.Name
+		}
+		if c.AuthScheme != nil {
+			cfg.Mode = patchbay.AuthMode(strings.ToUpper(*c.AuthScheme))
+		}
+		cfg.Managed = c.UseComposioAuth != nil && *c.UseComposioAuth
+		cfg.Credentials = c.IntegrationSecrets
+	}
+	if cfg.Mode == "" {
+		cfg.Managed = true // no scheme named: the toolkit's default
+	}
+	return app, cfg
+}
+
+// legacyCreateIntegration: POST /api/v2/integrations/create.
+func (s *Server) legacyCreateIntegration(w http.ResponseWriter, r *http.Request) error {
+	var req legacyIntegrationRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	app, cfg := req.parts()
+	if app == "" {
+		return errorf(patchbay.EINVALID, "app.uniqueKey is required: the app (toolkit) slug, e.g. \"serpapi\".")
+	}
+	ac, err := s.svc.CreateAuthConfig(r.Context(), actor(r), principal(r).Key.ProjectID, cfg)
+	if err != nil {
+		return err
+	}
+	return s.writeLegacyIntegration(w, r, ac, http.StatusCreated, map[string]any{"integrationId": ac.ID})
+}
+
+// legacyGetOrCreateIntegration: POST /api/v2/integrations/get-or-create.
+func (s *Server) legacyGetOrCreateIntegration(w http.ResponseWriter, r *http.Request) error {
+	var req legacyIntegrationRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	app, cfg := req.parts()
+	if app == "" {
+		return errorf(patchbay.EINVALID, "app.uniqueKey is required: the app (toolkit) slug, e.g. \"serpapi\".")
+	}
+	ac, created, err := s.svc.FindOrCreateAuthConfig(r.Context(), actor(r), principal(r).Key.ProjectID, app, cfg.Mode)
+	if err != nil {
+		return err
+	}
+	return s.writeLegacyIntegration(w, r, ac, http.StatusOK, map[string]any{"integrationId": ac.ID, "isNewIntegration": created})
+}
+
+// legacyGetIntegration: GET /api/v1/integrations/{id}.
+func (s *Server) legacyGetIntegration(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "Integration")
+	if err != nil {
+		return err
+	}
+	ac, err := s.svc.Store.GetAuthConfig(r.Context(), principal(r).Key.ProjectID, id)
+	if err != nil {
+		return err
+	}
+	return s.writeLegacyIntegration(w, r, ac, http.StatusOK, nil)
+}
+
+// legacyListIntegrations: GET /api/v1/integrations?appName=&showDisabled=&page=&pageSize=.
+// Without pageSize every match is returned.
+func (s *Server) legacyListIntegrations(w http.ResponseWriter, r *http.Request) error {
+	showDisabled, err := queryBool(r, "showDisabled")
+	if err != nil {
+		return err
+	}
+	page, err := queryInt(r, "page", 1, 1, 1_000_000)
+	if err != nil {
+		return err
+	}
+	pageSize, err := queryInt(r, "pageSize", 0, 1, 1000)
+	if err != nil {
+		return err
+	}
+	f := patchbay.AuthConfigFilter{
+		ProjectID: principal(r).Key.ProjectID, Toolkit: r.URL.Query().Get("appName"),
+		ShowDisabled: showDisabled != nil && *showDisabled, Page: patchbay.Page{Limit: pageSize, Offset: (page - 1) * pageSize},
+	}
+	acs, total, err := s.svc.Store.ListAuthConfigs(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	counts, err := s.svc.Store.CountConnections(r.Context(), f.ProjectID, authConfigIDs(acs))
+	if err != nil {
+		return err
+	}
+	items := make([]legacyIntegration, 0, len(acs))
+	for _, ac := range acs {
+		li, err := s.toLegacyIntegration(r.Context(), ac, counts[ac.ID])
+		if err != nil {
+			return err
+		}
+		items = append(items, li)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "totalPages": totalPages(total, pageSize), "page": page})
+	return nil
+}
+
+func authConfigIDs(acs []*patchbay.AuthConfig) []string {
+	ids := make([]string, len(acs))
+	for i, ac := range acs {
+		ids[i] = ac.ID
+	}
+	return ids
+}
+
+func totalPages(total, size int) int {
+	if size <= 0 || total == 0 {
+		return 1
+	}
+	return (total + size - 1) / size
+}
+
+// legacyDeleteIntegration: DELETE /api/v1/integrations/{id}; its connected
+// accounts go with it.
+func (s *Server) legacyDeleteIntegration(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "Integration")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Store.DeleteAuthConfig(r.Context(), principal(r).Key.ProjectID, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "count": 1})
+	return nil
+}

@@ -1,0 +1,279 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+type v3ConnAuthConfig struct {
+	ID                string `json:"id"`
+	AuthScheme        string `json:"auth_scheme"`
+	IsComposioManaged bool   `json:"is_composio_managed"`
+	IsDisabled        bool   `json:"is_disabled"`
+}
+
+type v3State struct {
+	AuthScheme string         `json:"authScheme"`
+	Val        map[string]any `json:"val"`
+}
+
+// v3Connection is the v3.1 connected account. Credentials appear only
+// masked, in state.val, data and params.
+type v3Connection struct {
+	ID           string           `json:"id"`
+	UserID       string           `json:"user_id"`
+	Status       string           `json:"status"`
+	StatusReason *string          `json:"status_reason"`
+	IsDisabled   bool             `json:"is_disabled"`
+	WordID       *string          `json:"word_id"`
+	Alias        *string          `json:"alias"`
+	Labels       []string         `json:"labels"`
+	CreatedAt    string           `json:"created_at"`
+	UpdatedAt    string           `json:"updated_at"`
+	Toolkit      map[string]any   `json:"toolkit"`
+	AuthConfig   v3ConnAuthConfig `json:"auth_config"`
+	State        v3State          `json:"state"`
+	Data         map[string]any   `json:"data"`
+	Params       map[string]any   `json:"params,omitempty"`
+}
+
+func (s *Server) toV3Connection(ca *patchbay.ConnectedAccount, ac *patchbay.AuthConfig, creds map[string]string, withParams bool) v3Connection {
+	out := v3Connection{
+		ID: ca.ID, UserID: ca.UserID, Status: string(ca.Status), IsDisabled: ca.Disabled, Labels: nonNil(ca.Labels),
+		CreatedAt: wireTime(ca.CreatedAt), UpdatedAt: wireTime(ca.UpdatedAt),
+		Toolkit:    map[string]any{"slug": ca.Toolkit},
+		AuthConfig: v3ConnAuthConfig{ID: ca.AuthConfigID, AuthScheme: string(ca.Mode)},
+	}
+	if ac != nil {
+		out.AuthConfig.IsComposioManaged, out.AuthConfig.IsDisabled = ac.Managed, ac.Disabled
+	}
+	if ca.StatusReason != "" {
+		out.StatusReason = &ca.StatusReason
+	}
+	if ca.Alias != "" {
+		out.Alias = &ca.Alias
+	}
+	masked := map[string]string{}
+	if _, sc, err := s.svc.Scheme(ca.Toolkit, ca.Mode); err == nil && creds != nil {
+		masked = patchbay.MaskCredentials(sc, creds)
+	}
+	val := map[string]any{"status": string(ca.Status)}
+	data := map[string]any{}
+	for k, v := range masked {
+		val[k], data[k] = v, v
+	}
+	out.State, out.Data = v3State{AuthScheme: string(ca.Mode), Val: val}, data
+	if withParams {
+		out.Params = data
+	}
+	return out
+}
+
+type createConnectionRequest struct {
+	AuthConfig *struct {
+		ID *string `json:"id"`
+	} `json:"auth_config"`
+	Connection *struct {
+		UserID   *string        `json:"user_id"`
+		EntityID *string        `json:"entity_id"`
+		State    *v3State       `json:"state"`
+		Data     map[string]any `json:"data"`
+		Alias    *string        `json:"alias"`
+		Labels   []string       `json:"labels"`
+	} `json:"connection"`
+	ValidateCredentials *bool `json:"validate_credentials"`
+	AllowMultiple       *bool `json:"allow_multiple"`
+}
+
+// createConnection: POST /connected_accounts. For key-based schemes the
+// account is ACTIVE at once and there is no redirect.
+func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error {
+	var req createConnectionRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	if req.AuthConfig == nil || req.AuthConfig.ID == nil || *req.AuthConfig.ID == "" {
+		return errorf(patchbay.EINVALID, "auth_config.id is required.")
+	}
+	if req.Connection == nil {
+		return errorf(patchbay.EINVALID, "connection is required, with user_id and the credentials in state.")
+	}
+	c := req.Connection
+	n := patchbay.NewConnection{AuthConfigID: *req.AuthConfig.ID, Labels: c.Labels}
+	for _, id := range []*string{c.UserID, c.EntityID} {
+		if id != nil && *id != "" {
+			n.UserID = *id
+			break
+		}
+	}
+	if c.Alias != nil {
+		n.Alias = *c.Alias
+	}
+	switch {
+	case c.State != nil:
+		n.Mode = patchbay.AuthMode(strings.ToUpper(c.State.AuthScheme))
+		n.Values = make(map[string]any, len(c.State.Val))
+		for k, v := range c.State.Val {
+			if k != "status" { // the SDK helpers put the desired status here
+				n.Values[k] = v
+			}
+		}
+	default:
+		n.Values = c.Data
+	}
+	n.Validate = req.ValidateCredentials != nil && *req.ValidateCredentials
+	n.Exclusive = req.AllowMultiple != nil && !*req.AllowMultiple
+	projectID := principal(r).Key.ProjectID
+	ca, err := s.svc.Connect(r.Context(), actor(r), projectID, n)
+	if err != nil {
+		return err
+	}
+	val := map[string]any{"status": string(ca.Status)}
+	if ca.StatusReason != "" {
+		val["status_reason"] = ca.StatusReason
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"id":             ca.ID,
+		"connectionData": v3State{AuthScheme: string(ca.Mode), Val: val},
+		"status":         string(ca.Status),
+		"redirect_url":   nil,
+		"redirect_uri":   nil,
+	})
+	return nil
+}
+
+// getConnection: GET /connected_accounts/{id}.
+func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
+	projectID := principal(r).Key.ProjectID
+	ca, creds, err := s.svc.ConnectedAccount(r.Context(), projectID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ac, err := s.svc.Store.GetAuthConfig(r.Context(), projectID, ca.AuthConfigID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.toV3Connection(ca, ac, creds, true))
+	return nil
+}
+
+// listConnections: GET /connected_accounts?user_ids=&auth_config_ids=&toolkit_slugs=&statuses=&connected_account_ids=&cursor=&limit=&order_direction=.
+func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryInt(r, "limit", 50, 1, 1000)
+	if err != nil {
+		return err
+	}
+	page, after, err := decodeCursor(r)
+	if err != nil {
+		return err
+	}
+	projectID := principal(r).Key.ProjectID
+	f := patchbay.ConnectionFilter{
+		ProjectID: projectID, IDs: queryList(r, "connected_account_ids"), UserIDs: queryList(r, "user_ids"),
+		AuthConfigIDs: queryList(r, "auth_config_ids"), Toolkits: queryList(r, "toolkit_slugs"),
+		Page: patchbay.Page{After: after, Limit: limit + 1, Desc: true},
+	}
+	if f.Statuses, err = statusList(queryList(r, "statuses"), "statuses"); err != nil {
+		return err
+	}
+	switch d := strings.ToLower(r.URL.Query().Get("order_direction")); d {
+	case "", "desc":
+	case "asc":
+		f.Page.Desc = false
+	default:
+		return errorf(patchbay.EINVALID, "order_direction must be asc or desc; got %q.", truncate(d, 20))
+	}
+	switch o := r.URL.Query().Get("order_by"); o {
+	case "", "created_at":
+	default:
+		return errorf(patchbay.EINVALID, "order_by must be created_at; got %q.", truncate(o, 40))
+	}
+	cas, total, err := s.svc.Store.ListConnectedAccounts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := v3Page{TotalPages: totalPages(total, limit), CurrentPage: page, TotalItems: total}
+	if len(cas) > limit {
+		cas = cas[:limit]
+		out.NextCursor = encodeCursor(page+1, cas[limit-1].ID)
+	}
+	acs := map[string]*patchbay.AuthConfig{}
+	items := make([]v3Connection, 0, len(cas))
+	for _, ca := range cas {
+		ac, ok := acs[ca.AuthConfigID]
+		if !ok {
+			if ac, err = s.svc.Store.GetAuthConfig(r.Context(), projectID, ca.AuthConfigID); err != nil {
+				return err
+			}
+			acs[ca.AuthConfigID] = ac
+		}
+		items = append(items, s.toV3Connection(ca, ac, nil, false))
+	}
+	out.Items = items
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type connectionStatusRequest struct {
+	Enabled *bool `json:"enabled"`
+}
+
+// setConnectionStatus: PATCH /connected_accounts/{id}/status {"enabled": bool}.
+func (s *Server) setConnectionStatus(w http.ResponseWriter, r *http.Request) error {
+	var req connectionStatusRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	if req.Enabled == nil {
+		return errorf(patchbay.EINVALID, "Field \"enabled\" is required: true or false.")
+	}
+	if _, err := s.svc.SetConnectionDisabled(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"), !*req.Enabled); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	return nil
+}
+
+type refreshRequest struct {
+	RedirectURL         *string `json:"redirect_url"`
+	ValidateCredentials *bool   `json:"validate_credentials"`
+}
+
+// refreshConnection: POST /connected_accounts/{id}/refresh.
+func (s *Server) refreshConnection(w http.ResponseWriter, r *http.Request) error {
+	var req refreshRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	ca, err := s.svc.RefreshConnection(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"),
+		req.ValidateCredentials != nil && *req.ValidateCredentials)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": ca.ID, "status": string(ca.Status), "redirect_url": nil})
+	return nil
+}
+
+// revokeConnection: POST /connected_accounts/{id}/revoke.
+func (s *Server) revokeConnection(w http.ResponseWriter, r *http.Request) error {
+	ca, erased, err := s.svc.RevokeConnection(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"revoked_tokens":    erased,
+		"connected_account": map[string]string{"id": ca.ID, "status": string(ca.Status)},
+	})
+	return nil
+}
+
+// deleteConnection: DELETE /connected_accounts/{id}.
+func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.DeleteConnection(r.Context(), principal(r).Key.ProjectID, r.PathValue("id")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	return nil
+}

@@ -1,0 +1,143 @@
+package patchbay
+
+import (
+	"context"
+	"time"
+)
+
+// AuthConfig is a project's way of connecting users to one toolkit: the
+// scheme, and the developer's own settings for it (e.g. OAuth client
+// credentials), sealed.
+type AuthConfig struct {
+	ID        string // "ac_…"
+	ProjectID string
+	Toolkit   string // toolkit slug
+	Name      string
+	Mode      AuthMode
+	// Managed is true for an auth config using the toolkit's default
+	// scheme with no developer credentials (Composio's "default" type).
+	Managed  bool
+	Disabled bool
+	// Settings holds non-secret options as JSON (tool access lists, tool
+	// router flag); patchbay stores them and returns them.
+	Settings  AuthConfigSettings
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AuthConfigSettings are an auth config's non-secret options.
+type AuthConfigSettings struct {
+	ToolsForConnection     []string `json:"tools_for_connected_account_creation,omitempty"`
+	ToolsForExecution      []string `json:"tools_available_for_execution,omitempty"`
+	RestrictToTools        []string `json:"restrict_to_following_tools,omitempty"`
+	IsEnabledForToolRouter bool     `json:"is_enabled_for_tool_router,omitempty"`
+	Scopes                 []string `json:"scopes,omitempty"`
+}
+
+// ConnectionStatus is a connected account's state.
+type ConnectionStatus string
+
+const (
+	StatusInitializing ConnectionStatus = "INITIALIZING"
+	StatusInitiated    ConnectionStatus = "INITIATED"
+	StatusActive       ConnectionStatus = "ACTIVE"
+	StatusFailed       ConnectionStatus = "FAILED"
+	StatusExpired      ConnectionStatus = "EXPIRED"
+	StatusInactive     ConnectionStatus = "INACTIVE"
+	StatusRevoked      ConnectionStatus = "REVOKED"
+)
+
+// ConnectionStatuses lists every status, for validating filters.
+var ConnectionStatuses = []ConnectionStatus{StatusInitializing, StatusInitiated, StatusActive, StatusFailed, StatusExpired, StatusInactive, StatusRevoked}
+
+// ConnectedAccount is one end user's connection to a toolkit through an
+// auth config. Its credentials are sealed apart (see CredentialsRef).
+type ConnectedAccount struct {
+	ID           string // "ca_…"
+	ProjectID    string
+	AuthConfigID string
+	Toolkit      string
+	Mode         AuthMode
+	UserID       string // the developer's id for the end user (legacy: entityId)
+	Status       ConnectionStatus
+	StatusReason string
+	Disabled     bool
+	Alias        string
+	Labels       []string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Field names under which sealed credentials are stored.
+const FieldCredentials = "credentials"
+
+// CredentialsRef is where a record's credentials are sealed.
+func CredentialsRef(projectID, recordID string) SecretRef {
+	return SecretRef{ProjectID: projectID, Record: recordID, Field: FieldCredentials}
+}
+
+// AuthConfigFilter selects auth configs of a project.
+type AuthConfigFilter struct {
+	ProjectID    string
+	Toolkit      string // "" for any; case-insensitive
+	Managed      *bool
+	ShowDisabled bool
+	Search       string // substring of the name, case-insensitive
+	Mode         AuthMode
+	Page         Page
+}
+
+// ConnectionFilter selects connected accounts of a project. Empty lists
+// match everything.
+type ConnectionFilter struct {
+	ProjectID     string
+	IDs           []string
+	UserIDs       []string
+	AuthConfigIDs []string
+	Toolkits      []string
+	Statuses      []ConnectionStatus
+	// Disabled: nil for any, else only accounts with that flag.
+	Disabled *bool
+	Page     Page
+}
+
+// Page is keyset paging: After is the ID of the last item seen ("" to
+// start), Limit the page size (0 for all), Desc the order by creation.
+type Page struct {
+	After  string
+	Limit  int
+	Offset int // for page-numbered legacy listings; used only when After is ""
+	Desc   bool
+}
+
+// ConnectionStore is the part of the Store that keeps auth configs and
+// connected accounts. Every method is scoped by project; another project's
+// IDs answer ENOTFOUND.
+type ConnectionStore interface {
+	CreateAuthConfig(ctx context.Context, ac *AuthConfig) error
+	GetAuthConfig(ctx context.Context, projectID, id string) (*AuthConfig, error)
+	// ListAuthConfigs returns a page of matches and the total count.
+	ListAuthConfigs(ctx context.Context, f AuthConfigFilter) ([]*AuthConfig, int, error)
+	// UpdateAuthConfig saves name, disabled, settings and updated_at.
+	UpdateAuthConfig(ctx context.Context, ac *AuthConfig) error
+	// DeleteAuthConfig deletes an auth config with its connected accounts
+	// and their sealed credentials.
+	DeleteAuthConfig(ctx context.Context, projectID, id string) error
+	// CountConnections counts connected accounts per auth config ID.
+	CountConnections(ctx context.Context, projectID string, authConfigIDs []string) (map[string]int, error)
+
+	CreateConnectedAccount(ctx context.Context, ca *ConnectedAccount) error
+	// GetConnectedAccount returns an account and its sealed credentials
+	// (nil when it has none).
+	GetConnectedAccount(ctx context.Context, projectID, id string) (*ConnectedAccount, *StoredSecret, error)
+	// ListConnectedAccounts returns a page of matches and the total count.
+	ListConnectedAccounts(ctx context.Context, f ConnectionFilter) ([]*ConnectedAccount, int, error)
+	// UpdateConnectedAccount saves status, status_reason, disabled, alias,
+	// labels and updated_at.
+	UpdateConnectedAccount(ctx context.Context, ca *ConnectedAccount) error
+	// DeleteConnectedAccount deletes an account and its sealed credentials.
+	DeleteConnectedAccount(ctx context.Context, projectID, id string) error
+	// DeleteSecret removes a sealed value; no error if there is none.
+	DeleteSecret(ctx context.Context, ref SecretRef) error
+}
