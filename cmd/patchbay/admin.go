@@ -80,6 +80,14 @@ func adminCmd(cio cmdIO, name string, args []string) error {
 	if org && project != "" {
 		return usagef("--org and --project exclude each other")
 	}
+	// Required flags are checked before anything is opened, so a mistyped
+	// command never creates a data dir, a database or a root key.
+	switch {
+	case (name == "keys create" || name == "projects create") && strings.TrimSpace(keyName) == "":
+		return usagef("%s: --name is required", name)
+	case name == "members add" && strings.TrimSpace(email) == "":
+		return usagef("members add: --email is required")
+	}
 	if err := cfg.Validate(false); err != nil {
 		return usagef("%v", err)
 	}

@@ -196,6 +196,11 @@ func (s *Service) RegenerateProjectKey(ctx context.Context, a Actor, orgID, proj
 			if _, err := s.revoke(ctx, tx, a, orgID, projectID, k.ID); err != nil {
 				return err
 			}
+			// Each revocation is audited, as in DeleteProject: the
+			// regenerate event names only the new key.
+			if err := s.audit(ctx, tx, a, ActionKeyRevoke, orgID, projectID, k.ID); err != nil {
+				return err
+			}
 			revoked = append(revoked, k.ID)
 		}
 		nk, tok, err = s.createKey(ctx, tx, a, NewKey{Kind: KeyKindProject, OrgID: orgID, ProjectID: projectID, Name: name})

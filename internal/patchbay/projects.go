@@ -59,11 +59,16 @@ func (s *Service) createProject(ctx context.Context, tx Store, a Actor, orgID, n
 		return nil, err
 	}
 	ref := SecretRef{ProjectID: p.ID, Record: p.ID, Field: FieldWebhookSecret}
+	// Read the term before sealing: if a rotation lands in between, the row
+	// under-reports its term and re-encryption rewrites it. Read after, it
+	// could claim a newer term than sealed it, and re-encryption would
+	// never move the value off the old term.
+	term := s.Sealer.ActiveTerm()
 	sealed, err := s.Sealer.Seal(ref, NewSecret(raw))
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.PutSecret(ctx, StoredSecret{Ref: ref, Term: s.Sealer.ActiveTerm(), Sealed: sealed}); err != nil {
+	if err := tx.PutSecret(ctx, StoredSecret{Ref: ref, Term: term, Sealed: sealed}); err != nil {
 		return nil, err
 	}
 	return p, s.audit(ctx, tx, a, ActionProjectCreate, orgID, p.ID, p.ID)

@@ -13,8 +13,12 @@ import (
 // revoked, and that every key event is audited. Surfaces (HTTP, CLI) call it;
 // it calls the Store.
 type Service struct {
-	Store  Store
-	Sealer Sealer
+	Store   Store
+	Sealer  Sealer
+	Catalog Catalog
+	// Checker tries credentials against the app (validate_credentials);
+	// nil means credentials cannot be checked.
+	Checker CredentialChecker
 	Auth   *Authenticator // may be nil in tools that serve no requests (the CLI)
 	Now    func() time.Time
 	Rand   io.Reader

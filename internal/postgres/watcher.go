@@ -66,12 +66,15 @@ func (w *Watcher) Sync(context.Context) bool {
 	return last != 0 && time.Since(time.Unix(0, last)) < 3*w.Heartbeat
 }
 
-// Close stops listening.
+// Close stops listening. Sync reports false from then on.
 func (w *Watcher) Close() error {
 	if w.cancel != nil {
 		w.cancel()
 		<-w.done
 	}
+	// run returns on cancellation without clearing alive; nothing listens
+	// now, so the last confirmation must not vouch for the cache.
+	w.alive.Store(0)
 	return nil
 }
 

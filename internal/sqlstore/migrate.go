@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -17,7 +18,18 @@ func (s *DB) Migrate(ctx context.Context, files fs.FS) error {
 		return err
 	}
 	sort.Strings(names)
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+	// Created under the lock too: PostgreSQL's CREATE TABLE IF NOT EXISTS
+	// fails, rather than waits, when another session creates the table at
+	// the same moment (instances starting together on a fresh database).
+	tx, err := s.beginMigration(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, name := range names {
@@ -29,15 +41,9 @@ func (s *DB) Migrate(ctx context.Context, files fs.FS) error {
 		if err != nil {
 			return err
 		}
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.beginMigration(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
-		}
-		if s.d.MigrationLock != "" {
-			if _, err := tx.ExecContext(ctx, s.d.MigrationLock); err != nil {
-				_ = tx.Rollback()
-				return fmt.Errorf("migrate: lock: %w", err)
-			}
 		}
 		var seen int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&seen); err != nil {
@@ -61,4 +67,19 @@ func (s *DB) Migrate(ctx context.Context, files fs.FS) error {
 		}
 	}
 	return nil
+}
+
+// beginMigration starts a transaction holding the dialect's migration lock.
+func (s *DB) beginMigration(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.d.MigrationLock != "" {
+		if _, err := tx.ExecContext(ctx, s.d.MigrationLock); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+	}
+	return tx, nil
 }
