@@ -129,11 +129,12 @@ func (s *Service) sealMap(ref SecretRef, m map[string]string) (StoredSecret, err
 	if err != nil {
 		return StoredSecret{}, err
 	}
+	term := s.Sealer.ActiveTerm() // before sealing: see createProject
 	sealed, err := s.Sealer.Seal(ref, NewSecret(string(b)))
 	if err != nil {
 		return StoredSecret{}, err
 	}
-	return StoredSecret{Ref: ref, Term: s.Sealer.ActiveTerm(), Sealed: sealed}, nil
+	return StoredSecret{Ref: ref, Term: term, Sealed: sealed}, nil
 }
 
 // openMap opens a sealed string map.

@@ -230,6 +230,9 @@ func (s *Service) RevokeLeakedKeys(ctx context.Context, raw []string, ip string)
 		return 0, Errorf(EINVALID, "api_keys may list at most %d keys; got %d.", MaxLeakedBatch, len(raw))
 	}
 	var revoked []string
+	// Evict on every return: a failure part-way leaves earlier revocations
+	// committed, and those keys must stop working now all the same.
+	defer func() { s.evict(revoked...) }()
 	for _, r := range raw {
 		tok, err := ParseKey(strings.TrimSpace(r))
 		if err != nil {
@@ -253,7 +256,6 @@ func (s *Service) RevokeLeakedKeys(ctx context.Context, raw []string, ip string)
 		}
 		revoked = append(revoked, key.ID)
 	}
-	s.evict(revoked...)
 	return len(revoked), nil
 }
 

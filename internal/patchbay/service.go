@@ -19,10 +19,10 @@ type Service struct {
 	// Checker tries credentials against the app (validate_credentials);
 	// nil means credentials cannot be checked.
 	Checker CredentialChecker
-	Auth   *Authenticator // may be nil in tools that serve no requests (the CLI)
-	Now    func() time.Time
-	Rand   io.Reader
-	Log    *slog.Logger
+	Auth    *Authenticator // may be nil in tools that serve no requests (the CLI)
+	Now     func() time.Time
+	Rand    io.Reader
+	Log     *slog.Logger
 }
 
 // Actor is who performs an operation: a member, through an API key or the CLI.
