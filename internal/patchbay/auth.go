@@ -158,6 +158,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principa
 	e := &cacheEntry{p: Principal{Key: *key, Member: *member}, cachedAt: now}
 	if trusted {
 		a.mu.Lock()
+		if len(a.entries) >= a.cfg.MaxEntries {
+			a.sweep(now)
+		}
 		if a.gen == gen && len(a.entries) < a.cfg.MaxEntries {
 			a.entries[h] = e
 			a.byID[key.ID] = h
@@ -189,6 +192,21 @@ func (a *Authenticator) evictAll() {
 	clear(a.entries)
 	clear(a.byID)
 	a.mu.Unlock()
+}
+
+// sweep drops expired entries; if none expired, it drops them all, so a
+// full cache keeps serving recent keys instead of freezing. a.mu is held.
+func (a *Authenticator) sweep(now time.Time) {
+	for h, e := range a.entries {
+		if now.Sub(e.cachedAt) >= a.cfg.CacheTTL {
+			delete(a.entries, h)
+			delete(a.byID, e.p.Key.ID)
+		}
+	}
+	if len(a.entries) >= a.cfg.MaxEntries {
+		clear(a.entries)
+		clear(a.byID)
+	}
 }
 
 // CachedKeys reports how many verifications are cached.
