@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/patchbay-dev/patchbay/internal/catalog"
 	"github.com/patchbay-dev/patchbay/internal/config"
 	"github.com/patchbay-dev/patchbay/internal/keyring"
+	"github.com/patchbay-dev/patchbay/internal/outbound"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/postgres"
 	"github.com/patchbay-dev/patchbay/internal/sqlite"
@@ -83,7 +85,12 @@ func (a *app) init(ctx context.Context) error {
 	if a.keyring, err = keyring.Open(ctx, a.store, root, rand.Reader, time.Now); err != nil {
 		return err
 	}
-	a.svc = &patchbay.Service{Store: a.store, Sealer: a.keyring, Now: time.Now, Rand: rand.Reader, Log: a.log}
+	cat, err := catalog.Load()
+	if err != nil {
+		return fmt.Errorf("toolkit catalog: %w", err)
+	}
+	checker := outbound.New(outbound.Config{Overrides: a.cfg.UpstreamOverrides, AllowHosts: a.cfg.OutboundAllowHosts})
+	a.svc = &patchbay.Service{Store: a.store, Sealer: a.keyring, Catalog: cat, Checker: checker, Now: time.Now, Rand: rand.Reader, Log: a.log}
 	org, created, err := a.svc.Bootstrap(ctx, "owner@patchbay.local")
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)

@@ -24,6 +24,14 @@ type Config struct {
 	LogFormat   string // text or json
 	LogLevel    string
 	AccessLog   bool
+	// UpstreamOverrides replaces toolkits' base URLs, "slug=URL,slug=URL"
+	// (PATCHBAY_UPSTREAM_OVERRIDES).
+	UpstreamOverrides map[string]string
+	// OutboundAllowHosts may be dialled although they resolve to private or
+	// loopback addresses (PATCHBAY_OUTBOUND_ALLOW_HOSTS, comma-separated).
+	OutboundAllowHosts []string
+
+	envErr error // problems found in the environment by FlagSet
 }
 
 // Env is the environment lookup, injectable for tests.
@@ -48,14 +56,48 @@ func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
 	fs.StringVar(&c.DatabaseURL, "database-url", env("PATCHBAY_DATABASE_URL"), "PostgreSQL `URL` (postgres://…); empty for SQLite in the data dir (env PATCHBAY_DATABASE_URL)")
 	fs.StringVar(&c.LogFormat, "log-format", def("PATCHBAY_LOG_FORMAT", "text"), "log format, text or json (env PATCHBAY_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", def("PATCHBAY_LOG_LEVEL", "info"), "debug, info, warn or error (env PATCHBAY_LOG_LEVEL)")
+	fs.Func("upstream-override", "`SLUG=URL`: call toolkit SLUG at URL instead of its base URL (repeatable; env PATCHBAY_UPSTREAM_OVERRIDES, comma-separated)", c.addOverride)
+	fs.Func("outbound-allow-host", "`HOST` that outbound calls may reach even on a private address (repeatable; env PATCHBAY_OUTBOUND_ALLOW_HOSTS)", func(h string) error {
+		c.OutboundAllowHosts = append(c.OutboundAllowHosts, strings.TrimSpace(h))
+		return nil
+	})
+	for _, o := range splitList(env("PATCHBAY_UPSTREAM_OVERRIDES")) {
+		if err := c.addOverride(o); err != nil {
+			c.envErr = errors.Join(c.envErr, fmt.Errorf("PATCHBAY_UPSTREAM_OVERRIDES: %w", err))
+		}
+	}
+	c.OutboundAllowHosts = append(c.OutboundAllowHosts, splitList(env("PATCHBAY_OUTBOUND_ALLOW_HOSTS"))...)
 	c.RootKey = env("PATCHBAY_ROOT_KEY")
 	c.RootKeyFile = env("PATCHBAY_ROOT_KEY_FILE")
 	return fs
 }
 
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *Config) addOverride(v string) error {
+	slug, raw, ok := strings.Cut(v, "=")
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if !ok || strings.TrimSpace(slug) == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("upstream override %q must be SLUG=http(s)://host[/path]", v)
+	}
+	if c.UpstreamOverrides == nil {
+		c.UpstreamOverrides = map[string]string{}
+	}
+	c.UpstreamOverrides[strings.ToLower(strings.TrimSpace(slug))] = u.String()
+	return nil
+}
+
 // Validate checks the settings without opening anything.
 func (c *Config) Validate(serve bool) error {
-	var errs []error
+	errs := []error{c.envErr}
 	if serve {
 		if err := validateAddr(c.Addr); err != nil {
 			errs = append(errs, err)

@@ -48,7 +48,11 @@ func checkFields(tk *Toolkit, sc *AuthScheme, scope FieldScope, values map[strin
 			problems = append(problems, fmt.Sprintf("%q does not match the expected format %s", name, f.Pattern))
 			continue
 		}
-		out[name] = s
+		if _, dup := out[f.Name]; dup {
+			problems = append(problems, fmt.Sprintf("%q is given twice (as %s and an alias)", f.Name, f.Name))
+			continue
+		}
+		out[f.Name] = s
 	}
 	var missing []string
 	for _, f := range sc.FieldsFor(scope) {

@@ -2,6 +2,7 @@ package patchbay
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -92,10 +93,10 @@ func (s *AuthScheme) FieldsFor(scope FieldScope) []Field {
 	return out
 }
 
-// Field returns the field with the given name.
+// Field returns the field with the given name or alias.
 func (s *AuthScheme) Field(name string) (*Field, bool) {
 	for i := range s.Fields {
-		if s.Fields[i].Name == name {
+		if s.Fields[i].Name == name || slices.Contains(s.Fields[i].Aliases, name) {
 			return &s.Fields[i], true
 		}
 	}
@@ -124,6 +125,10 @@ type Field struct {
 	Default     *string    `json:"default"`
 	Secret      bool       `json:"is_secret"`
 	Scope       FieldScope `json:"scope"`
+	// Aliases are other names accepted for the field on input, so code
+	// written for either of Composio's names (api_key, generic_api_key)
+	// works. Values are stored under Name.
+	Aliases []string `json:"aliases,omitempty"`
 	// Pattern, when set, is a regular expression the whole value must match
 	// (mandatory for fields used in BaseURL, so a value cannot redirect
 	// credentials to another host).
