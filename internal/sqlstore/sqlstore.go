@@ -37,26 +37,56 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// DB is a patchbay.Store over a *sql.DB, or over one transaction of it.
+// DB is a patchbay.Store over a database, or over one transaction of it.
 type DB struct {
-	db *sql.DB
-	q  Querier
-	d  *Dialect
+	db  *sql.DB // writes and transactions
+	rdb *sql.DB // reads outside transactions; the same pool as db unless split
+	q   Querier
+	d   *Dialect
 }
 
 var _ patchbay.Store = (*DB)(nil)
 
-// New returns a Store over db. Call Migrate before use.
-func New(db *sql.DB, d *Dialect) *DB { return &DB{db: db, q: db, d: d} }
+// New returns a Store over one pool. Call Migrate before use.
+func New(db *sql.DB, d *Dialect) *DB { return NewSplit(db, db, d) }
 
-// SQL returns the underlying pool, for adapters' own needs (watchers).
-func (s *DB) SQL() *sql.DB { return s.db }
+// NewSplit returns a Store that writes through writer and reads through
+// reader. SQLite wants this: it has one writer at a time, and writers
+// contending in one pool wait in its busy handler's sleeps, while a
+// single-connection writer pool queues them in Go instead.
+func NewSplit(writer, reader *sql.DB, d *Dialect) *DB {
+	return &DB{db: writer, rdb: reader, q: split{w: writer, r: reader}, d: d}
+}
+
+// split sends statements to the writer and queries to the reader.
+type split struct{ w, r *sql.DB }
+
+func (s split) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.w.ExecContext(ctx, query, args...)
+}
+
+func (s split) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, query, args...)
+}
+
+func (s split) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, query, args...)
+}
+
+// SQL returns the read pool, for adapters' own needs (watchers).
+func (s *DB) SQL() *sql.DB { return s.rdb }
 
 // Ping checks that the database answers.
-func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *DB) Ping(ctx context.Context) error { return s.rdb.PingContext(ctx) }
 
-// Close closes the pool.
-func (s *DB) Close() error { return s.db.Close() }
+// Close closes the pools.
+func (s *DB) Close() error {
+	err := s.db.Close()
+	if s.rdb != s.db {
+		err = errors.Join(err, s.rdb.Close())
+	}
+	return err
+}
 
 // InTx runs fn in a transaction. Inside a transaction it runs fn directly.
 func (s *DB) InTx(ctx context.Context, fn func(tx patchbay.Store) error) error {
@@ -67,7 +97,7 @@ func (s *DB) InTx(ctx context.Context, fn func(tx patchbay.Store) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&DB{db: s.db, q: tx, d: s.d}); err != nil {
+	if err := fn(&DB{db: s.db, rdb: s.rdb, q: tx, d: s.d}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
