@@ -158,7 +158,9 @@ func (w *Watcher) wait(ctx context.Context, conn *pgx.Conn) error {
 	case wctx.Err() == nil:
 		return err // a real failure, not the heartbeat timeout
 	}
-	pctx, cancel := context.WithTimeout(ctx, w.Heartbeat)
+	// A ping cut short closes the connection, so give it the whole window
+	// Sync tolerates rather than one heartbeat.
+	pctx, cancel := context.WithTimeout(ctx, 3*w.Heartbeat)
 	defer cancel()
 	if err := conn.Ping(pctx); err != nil {
 		return err
