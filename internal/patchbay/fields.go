@@ -56,8 +56,8 @@ func checkFields(tk *Toolkit, sc *AuthScheme, scope FieldScope, values map[strin
 	}
 	var missing []string
 	for _, f := range sc.FieldsFor(scope) {
-		if _, ok := out[f.Name]; ok {
-			continue
+		if _, ok := out[f.Name]; ok || mentioned(&f, values) {
+			continue // present, or already reported as malformed
 		}
 		if f.Default != nil && *f.Default != "" {
 			out[f.Name] = *f.Default
@@ -74,6 +74,17 @@ func checkFields(tk *Toolkit, sc *AuthScheme, scope FieldScope, values map[strin
 		return nil, Errorf(EINVALID, "Invalid %s for %s (%s): %s.", scopeNoun(scope), tk.Slug, sc.Mode, strings.Join(problems, "; "))
 	}
 	return out, nil
+}
+
+// mentioned reports whether values names f (or an alias) with a non-empty
+// value.
+func mentioned(f *Field, values map[string]any) bool {
+	for _, n := range append([]string{f.Name}, f.Aliases...) {
+		if v, ok := values[n]; ok && v != nil && v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func scopeNoun(s FieldScope) string {

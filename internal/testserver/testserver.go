@@ -21,6 +21,7 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/keyring"
 	"github.com/patchbay-dev/patchbay/internal/outbound"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
+	"github.com/patchbay-dev/patchbay/internal/postgres"
 	"github.com/patchbay-dev/patchbay/internal/sqlite"
 	"github.com/patchbay-dev/patchbay/internal/testdb"
 )
@@ -56,6 +57,10 @@ type Server struct {
 	OwnerKey  string // project key acting as the owner
 	OrgKey    string // organization key acting as the owner
 	MemberKey string // project key acting as a member-role member
+
+	// DSN opens the same database for a test's own SQL: a SQLite file
+	// path or a PostgreSQL URL.
+	DSN string
 }
 
 type migrator interface {
@@ -69,14 +74,24 @@ func Start(t testing.TB, backend Backend, opts Options) *Server {
 	var (
 		st      migrator
 		watcher patchbay.Watcher
+		dsn     string
 	)
+	ctx := context.Background()
 	log := newLogger(opts)
 	switch backend {
 	case SQLite:
-		s := testdb.SQLite(t)
+		dsn = testdb.SQLitePath(t)
+		s, err := sqlite.Open(ctx, dsn)
+		must(t, err)
+		t.Cleanup(func() { s.Close() })
+		must(t, s.Migrate(ctx))
 		st, watcher = s, s.NewWatcher()
 	case Postgres:
-		s := testdb.Postgres(t)
+		dsn = testdb.PostgresURL(t)
+		s, err := postgres.Open(ctx, dsn)
+		must(t, err)
+		t.Cleanup(func() { s.Close() })
+		must(t, s.Migrate(ctx))
 		st, watcher = s, s.NewWatcher(log)
 	default:
 		t.Fatalf("unknown backend %q", backend)
@@ -85,6 +100,7 @@ func Start(t testing.TB, backend Backend, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.DSN = dsn
 	return s
 }
 
@@ -112,7 +128,8 @@ func StartMain(backend Backend, opts Options) (s *Server, stop func(), err error
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "patchbay.db"))
+	dsn := filepath.Join(dir, "patchbay.db")
+	st, err := sqlite.Open(ctx, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,6 +141,7 @@ func StartMain(backend Backend, opts Options) (s *Server, stop func(), err error
 	if err != nil {
 		return nil, nil, err
 	}
+	s.DSN = dsn
 	return s, undo, nil
 }
 
@@ -204,4 +222,11 @@ func (s *Server) newKey(a patchbay.Actor, nk patchbay.NewKey) (string, error) {
 		return "", err
 	}
 	return tok.Secret.Reveal(), nil
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
