@@ -8,9 +8,8 @@
 // status rejects with the raw AxiosError; the SDK's ComposioError mapper,
 // CEG.handleAllError, runs only inside SDK model methods such as apps.list).
 //
-// Not yet here, for lack of server endpoints: the revoked key through an SDK
-// method (apps.list → ComposioError BACKEND::UNAUTHORIZED) needs
-// GET /api/v1/apps; see compat/README.md.
+// The revoked key through an SDK method (apps.list → ComposioError
+// BACKEND::UNAUTHORIZED) is in legacy-connect.test.mjs.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

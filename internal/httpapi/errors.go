@@ -72,6 +72,10 @@ type legacyError struct {
 	Type      string `json:"type"`
 	Status    int    `json:"status"`
 	RequestID string `json:"requestId"`
+	// Details is set on 400 only: composio-core builds a 400's description
+	// from it alone ("Validation Errors: " + JSON(details)), never from
+	// message, so without it the caller would not learn what was wrong.
+	Details []string `json:"details,omitempty"`
 }
 
 type v3Error struct {
@@ -100,14 +104,20 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var body any
 	switch surfaceOf(r.URL.Path) {
 	case surfaceLegacy:
-		body = legacyError{Message: msg, Name: legacyNames[status], Type: patchbay.ErrorCode(err), Status: status, RequestID: rid}
+		le := legacyError{Message: msg, Name: legacyNames[status], Type: patchbay.ErrorCode(err), Status: status, RequestID: rid}
+		if status == http.StatusBadRequest {
+			le.Details = []string{msg}
+		}
+		body = le
 	case surfaceV3:
 		body = v3Error{Error: v3ErrorBody{Message: msg, Code: status, Slug: patchbay.ErrorCode(err), Status: status, RequestID: rid, Errors: []any{}}}
 	default:
 		body = map[string]any{"message": msg, "status": status, "request_id": rid}
 	}
-	if status == http.StatusUnauthorized {
-		// No retry helps a bad credential; tell clients that honour this.
+	if status == http.StatusUnauthorized || status == http.StatusConflict {
+		// No retry helps a bad credential or a conflict with the current
+		// state; @composio/core retries 409s unless told not to
+		// (composio-v3.md §1.1, §6.8).
 		w.Header().Set("x-should-retry", "false")
 	}
 	writeJSON(w, status, body)

@@ -56,10 +56,20 @@ func (s *Server) toV3Connection(ca *patchbay.ConnectedAccount, ac *patchbay.Auth
 		out.Alias = &ca.Alias
 	}
 	masked := map[string]string{}
-	if _, sc, err := s.svc.Scheme(ca.Toolkit, ca.Mode); err == nil && creds != nil {
-		masked = patchbay.MaskCredentials(sc, creds)
+	if _, sc, err := s.svc.Scheme(ca.Toolkit, ca.Mode); err == nil {
+		if creds != nil {
+			masked = patchbay.MaskCredentials(sc, creds)
+		}
+		// The SDK's state schemas require each scheme's credential keys as
+		// strings; erased credentials (a revoked account) keep their keys
+		// with empty values.
+		for _, f := range sc.FieldsFor(patchbay.ScopeConnection) {
+			if _, ok := masked[f.Name]; !ok && f.Required {
+				masked[f.Name] = ""
+			}
+		}
 	}
-	val := map[string]any{"status": string(ca.Status)}
+	val := map[string]any{"status": stateStatus(ca)}
 	data := map[string]any{}
 	for k, v := range masked {
 		val[k], data[k] = v, v
@@ -69,6 +79,16 @@ func (s *Server) toV3Connection(ca *patchbay.ConnectedAccount, ac *patchbay.Auth
 		out.Params = data
 	}
 	return out
+}
+
+// stateStatus is state.val.status. The top-level status is the account's
+// own; in state the SDK accepts, for user-supplied schemes, only ACTIVE and
+// INACTIVE, so every settled non-active account reads INACTIVE there.
+func stateStatus(ca *patchbay.ConnectedAccount) string {
+	if !ca.Mode.UserSupplied() || ca.Status == patchbay.StatusActive {
+		return string(ca.Status)
+	}
+	return string(patchbay.StatusInactive)
 }
 
 type createConnectionRequest struct {
@@ -199,6 +219,10 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 		cas = cas[:limit]
 		out.NextCursor = encodeCursor(page+1, cas[limit-1].ID)
 	}
+	creds, err := s.svc.ConnectionsCredentials(r.Context(), projectID, cas)
+	if err != nil {
+		return err
+	}
 	acs := map[string]*patchbay.AuthConfig{}
 	items := make([]v3Connection, 0, len(cas))
 	for _, ca := range cas {
@@ -209,7 +233,7 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 			}
 			acs[ca.AuthConfigID] = ac
 		}
-		items = append(items, s.toV3Connection(ca, ac, nil, false))
+		items = append(items, s.toV3Connection(ca, ac, creds[ca.ID], false))
 	}
 	out.Items = items
 	writeJSON(w, http.StatusOK, out)

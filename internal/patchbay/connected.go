@@ -150,6 +150,31 @@ func (s *Service) ConnectedAccount(ctx context.Context, projectID, id string) (*
 	return ca, creds, nil
 }
 
+// ConnectionsCredentials opens the credentials of several accounts of a
+// project at once, by account ID.
+func (s *Service) ConnectionsCredentials(ctx context.Context, projectID string, cas []*ConnectedAccount) (map[string]map[string]string, error) {
+	ids := make([]string, len(cas))
+	for i, ca := range cas {
+		ids[i] = ca.ID
+	}
+	sealed, err := s.Store.ConnectionSecrets(ctx, projectID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]string, len(sealed))
+	for id, st := range sealed {
+		m, err := s.openMap(&st)
+		if err != nil {
+			// One corrupt value must not hide the whole listing; the
+			// account reads as having no credentials, and GET on it fails.
+			s.Log.ErrorContext(ctx, "open connected account credentials", "connected_account", id, "err", err)
+			continue
+		}
+		out[id] = m
+	}
+	return out, nil
+}
+
 // Scheme returns the toolkit scheme a connected account or auth config uses.
 func (s *Service) Scheme(toolkit string, mode AuthMode) (*Toolkit, *AuthScheme, error) {
 	tk, err := s.Toolkit(toolkit)

@@ -138,6 +138,9 @@ type ConnectionStore interface {
 	UpdateConnectedAccount(ctx context.Context, ca *ConnectedAccount) error
 	// DeleteConnectedAccount deletes an account and its sealed credentials.
 	DeleteConnectedAccount(ctx context.Context, projectID, id string) error
+	// ConnectionSecrets returns the sealed credentials of the given
+	// accounts of a project, by account ID (accounts without any are absent).
+	ConnectionSecrets(ctx context.Context, projectID string, ids []string) (map[string]StoredSecret, error)
 	// DeleteSecret removes a sealed value; no error if there is none.
 	DeleteSecret(ctx context.Context, ref SecretRef) error
 }

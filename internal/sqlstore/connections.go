@@ -321,6 +321,28 @@ func (s *DB) DeleteConnectedAccount(ctx context.Context, projectID, id string) e
 	})
 }
 
+func (s *DB) ConnectionSecrets(ctx context.Context, projectID string, ids []string) (map[string]patchbay.StoredSecret, error) {
+	out := make(map[string]patchbay.StoredSecret, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var a args
+	where := "project_id = " + a.add(projectID) + " AND field = " + a.add(patchbay.FieldCredentials) + " AND " + a.in("record", ids)
+	rows, err := s.q.QueryContext(ctx, `SELECT project_id, record, field, term, sealed FROM secrets WHERE `+where, a...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st, err := scanSecret(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[st.Ref.Record] = st
+	}
+	return out, rows.Err()
+}
+
 func (s *DB) DeleteSecret(ctx context.Context, ref patchbay.SecretRef) error {
 	_, err := s.q.ExecContext(ctx, `DELETE FROM secrets WHERE project_id = $1 AND record = $2 AND field = $3`, ref.ProjectID, ref.Record, ref.Field)
 	return err
