@@ -18,7 +18,8 @@ import (
 func serveCmd(cio cmdIO, args []string) error {
 	var cfg config.Config
 	fs := cfg.FlagSet("serve", cio.env, true)
-	if err := parseFlags(cio, fs, args); err != nil {
+	// -h prints the flags and stops: it must not go on to start a server.
+	if err := parseFlags(cio, fs, args); err != nil || helpAsked(args) {
 		return err
 	}
 	if fs.NArg() > 0 {

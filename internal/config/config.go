@@ -156,6 +156,8 @@ func validHostname(h string) bool {
 }
 
 // RedactedDatabaseURL is the database URL without its password, for logs.
+// A password may also come as a query parameter (password=, sslpassword=),
+// which PostgreSQL's drivers accept; those are masked too.
 func (c *Config) RedactedDatabaseURL() string {
 	if c.DatabaseURL == "" {
 		return ""
@@ -163,6 +165,16 @@ func (c *Config) RedactedDatabaseURL() string {
 	u, err := url.Parse(c.DatabaseURL)
 	if err != nil {
 		return "(unparseable)"
+	}
+	q, masked := u.Query(), false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "xxxxx")
+			masked = true
+		}
+	}
+	if masked {
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

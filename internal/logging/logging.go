@@ -57,8 +57,11 @@ var sensitive = map[string]bool{
 	"client_secret": true,
 }
 
-// keyPattern matches patchbay API keys (see patchbay.GenerateKey).
-var keyPattern = regexp.MustCompile(`\b(?:oak|ak)_[0-9A-Za-z]{33}\b`)
+// keyPattern matches patchbay API keys (see patchbay.GenerateKey). It is
+// not anchored at word boundaries: a key glued to other word characters
+// (a path like /x_<key>, or <key> followed by more characters) is still a
+// key, and redacting the odd lookalike costs nothing.
+var keyPattern = regexp.MustCompile(`(?:oak|ak)_[0-9A-Za-z]{33}`)
 
 const redacted = "[REDACTED]"
 
