@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +46,7 @@ func decodeBytes(body []byte, v any, optional bool) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return jsonError(err, v)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errorf(patchbay.EINVALID, "Invalid JSON: unexpected data after the JSON object.")
@@ -54,8 +55,8 @@ func decodeBytes(body []byte, v any, optional bool) error {
 }
 
 // jsonError turns encoding/json errors into messages that name the problem
-// without echoing the body (it may hold secrets).
-func jsonError(err error) error {
+// without echoing the body (it may hold secrets). v is the decoding target.
+func jsonError(err error, v any) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
@@ -64,7 +65,15 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return errorf(patchbay.EINVALID, "Invalid JSON at byte %d: %s.", syn.Offset, strings.TrimPrefix(syn.Error(), "invalid character "))
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := wirePath(typ.Field, v)
+		if strings.HasPrefix(typ.Value, "number ") {
+			// encoding/json appends the literal ("number 1e400"); it is the
+			// caller's data, maybe a credential, so it is not echoed.
+			if field == "" {
+				return errorf(patchbay.EINVALID, "Invalid JSON: a number is out of range.")
+			}
+			return errorf(patchbay.EINVALID, "Field %q must be %s within range.", field, jsonTypeName(typ.Type.Kind().String()))
+		}
 		if field == "" {
 			return errorf(patchbay.EINVALID, "Invalid JSON: the body must be a JSON object, not %s.", typ.Value)
 		}
@@ -73,6 +82,42 @@ func jsonError(err error) error {
 		return errorf(patchbay.EINVALID, "Invalid JSON: the body ends early.")
 	}
 	return errorf(patchbay.EINVALID, "Invalid JSON: %s.", err.Error())
+}
+
+// wirePath removes from an error's field path the Go names encoding/json
+// puts there for embedded structs (legacyInitiateRequest embeds
+// legacyIntegrationRequest): the client sent, and knows, only JSON names.
+func wirePath(path string, v any) string {
+	if path == "" {
+		return ""
+	}
+	embedded := map[string]bool{}
+	embeddedNames(reflect.TypeOf(v), map[reflect.Type]bool{}, embedded)
+	parts := strings.Split(path, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if !embedded[p] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+func embeddedNames(t reflect.Type, seen map[reflect.Type]bool, out map[string]bool) {
+	for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct || seen[t] {
+		return
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			out[f.Name] = true
+		}
+		embeddedNames(f.Type, seen, out)
+	}
 }
 
 func jsonTypeName(kind string) string {

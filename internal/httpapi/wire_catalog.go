@@ -183,7 +183,7 @@ type v3Toolkit struct {
 	NoAuth                       bool           `json:"no_auth"`
 	AuthSchemes                  []string       `json:"auth_schemes"`
 	ComposioManagedAuthSchemes   []string       `json:"composio_managed_auth_schemes"`
-	ComposioManagedAuth          []any          `json:"composio_managed_auth,omitempty"`
+	ComposioManagedAuth          *[]any         `json:"composio_managed_auth,omitempty"` // detail only; a pointer so [] is not omitted
 	AuthConfigDetails            []v3AuthDetail `json:"auth_config_details,omitempty"`
 	GetCurrentUserEndpoint       string         `json:"get_current_user_endpoint,omitempty"`
 	GetCurrentUserEndpointMethod string         `json:"get_current_user_endpoint_method,omitempty"`
@@ -217,7 +217,7 @@ func toV3Toolkit(tk *patchbay.Toolkit, detail bool) v3Toolkit {
 	if !detail {
 		return out
 	}
-	out.ComposioManagedAuth = []any{}
+	out.ComposioManagedAuth = &[]any{}
 	if tk.GetCurrentUserEndpoint != "" {
 		out.GetCurrentUserEndpoint, out.GetCurrentUserEndpointMethod = tk.GetCurrentUserEndpoint, "GET"
 	}

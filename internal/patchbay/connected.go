@@ -259,7 +259,8 @@ func (s *Service) Reinitiate(ctx context.Context, projectID, id string, values m
 
 // RefreshConnection re-checks an account. Key-based credentials do not
 // expire, so without validation this only reports the state; with it, the
-// credentials are tried again and the status follows the app's answer.
+// credentials are tried again and the status follows the app's answer. A
+// REVOKED account stays REVOKED either way.
 func (s *Service) RefreshConnection(ctx context.Context, projectID, id string, validate bool) (*ConnectedAccount, error) {
 	if !validate {
 		ca, _, err := s.Store.GetConnectedAccount(ctx, projectID, id)
@@ -268,6 +269,11 @@ func (s *Service) RefreshConnection(ctx context.Context, projectID, id string, v
 	ca, creds, err := s.ConnectedAccount(ctx, projectID, id)
 	if err != nil {
 		return nil, err
+	}
+	if ca.Status == StatusRevoked {
+		// Its credentials are erased: there is nothing to try, and trying
+		// the empty ones must not make it ACTIVE again. Reinitiate it.
+		return ca, nil
 	}
 	tk, sc, err := s.Scheme(ca.Toolkit, ca.Mode)
 	if err != nil {
@@ -279,7 +285,9 @@ func (s *Service) RefreshConnection(ctx context.Context, projectID, id string, v
 		return nil, err
 	}
 	return s.updateConnection(ctx, projectID, id, func(_ Store, ca *ConnectedAccount) error {
-		ca.Status, ca.StatusReason = probe.Status, probe.StatusReason
+		if ca.Status != StatusRevoked { // unless revoked while the app was asked
+			ca.Status, ca.StatusReason = probe.Status, probe.StatusReason
+		}
 		return nil
 	})
 }
