@@ -206,6 +206,11 @@ func (c *Client) Check(ctx context.Context, tk *patchbay.Toolkit, sc *patchbay.A
 		return false, "", err
 	}
 	resp, err := c.http.Do(req)
+	var blocked *BlockedError
+	if errors.As(err, &blocked) {
+		return false, "", &patchbay.Error{Code: patchbay.EUNAVAILABLE, Err: scrub(err), Message: fmt.Sprintf(
+			"Could not check the credentials with %s: patchbay refuses to connect to its address, a private or loopback one (an operator can allow the host).", tk.Name)}
+	}
 	if err != nil {
 		return false, "", scrub(err)
 	}

@@ -2,6 +2,7 @@ package patchbay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -79,15 +80,13 @@ func (s *Service) Connect(ctx context.Context, a Actor, projectID string, n NewC
 	if len(n.Labels) > 50 {
 		return nil, Errorf(EINVALID, "labels may hold at most 50 entries.")
 	}
-	if n.Exclusive {
-		existing, _, err := s.Store.ListConnectedAccounts(ctx, ConnectionFilter{ProjectID: projectID, UserIDs: []string{n.UserID},
-			AuthConfigIDs: []string{ac.ID}, Statuses: []ConnectionStatus{StatusActive}, Page: Page{Limit: 1}})
-		if err != nil {
-			return nil, err
+	for _, l := range n.Labels {
+		if l == "" || utf8.RuneCountInString(l) > 100 {
+			return nil, Errorf(EINVALID, "each label must be 1 to 100 characters.")
 		}
-		if len(existing) > 0 {
-			return nil, Errorf(ECONFLICT, "User %s already has an ACTIVE account (%s) through auth config %s; pass allow_multiple to add another.", n.UserID, existing[0].ID, ac.ID)
-		}
+	}
+	if utf8.RuneCountInString(n.Alias) > 256 {
+		return nil, Errorf(EINVALID, "alias must be at most 256 characters.")
 	}
 	now := s.Now()
 	ca := &ConnectedAccount{
@@ -107,6 +106,21 @@ func (s *Service) Connect(ctx context.Context, a Actor, projectID string, n NewC
 		return nil, err
 	}
 	err = s.Store.InTx(ctx, func(tx Store) error {
+		if n.Exclusive {
+			// Checked under a lock on the auth config, so two concurrent
+			// exclusive connects cannot both pass.
+			if err := tx.LockAuthConfig(ctx, projectID, ac.ID); err != nil {
+				return err
+			}
+			existing, _, err := tx.ListConnectedAccounts(ctx, ConnectionFilter{ProjectID: projectID, UserIDs: []string{n.UserID},
+				AuthConfigIDs: []string{ac.ID}, Statuses: []ConnectionStatus{StatusActive}, Page: Page{Limit: 1}})
+			if err != nil {
+				return err
+			}
+			if len(existing) > 0 {
+				return Errorf(ECONFLICT, "User %s already has an ACTIVE account (%s) through auth config %s; pass allow_multiple to add another.", n.UserID, existing[0].ID, ac.ID)
+			}
+		}
 		if err := tx.CreateConnectedAccount(ctx, ca); err != nil {
 			return err
 		}
@@ -128,7 +142,11 @@ func (s *Service) validate(ctx context.Context, tk *Toolkit, sc *AuthScheme, ca 
 		return Errorf(EINVALID, "validate_credentials is not available on this server.")
 	}
 	ok, reason, err := s.Checker.Check(ctx, tk, sc, creds)
-	if err != nil {
+	var de *Error
+	switch {
+	case errors.As(err, &de):
+		return err // the checker said precisely what went wrong
+	case err != nil:
 		return &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("Could not check the credentials with %s: the app did not answer.", tk.Name), Err: err}
 	}
 	if !ok {

@@ -119,6 +119,10 @@ type ConnectionStore interface {
 	GetAuthConfig(ctx context.Context, projectID, id string) (*AuthConfig, error)
 	// ListAuthConfigs returns a page of matches and the total count.
 	ListAuthConfigs(ctx context.Context, f AuthConfigFilter) ([]*AuthConfig, int, error)
+	// LockAuthConfig locks an auth config until the transaction ends, so
+	// checks made under the lock (one ACTIVE account per user) hold.
+	// ENOTFOUND if it does not exist. Call it inside InTx.
+	LockAuthConfig(ctx context.Context, projectID, id string) error
 	// UpdateAuthConfig saves name, disabled, settings and updated_at.
 	UpdateAuthConfig(ctx context.Context, ac *AuthConfig) error
 	// DeleteAuthConfig deletes an auth config with its connected accounts

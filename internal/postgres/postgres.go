@@ -45,6 +45,7 @@ var dialect = &sqlstore.Dialect{
 		_, err := q.ExecContext(ctx, `SELECT pg_notify('`+channel+`', $1)`, keyID)
 		return err
 	},
+	ForUpdate: " FOR UPDATE",
 	// Instances starting together take turns; the lock ends with the transaction.
 	MigrationLock: `SELECT pg_advisory_xact_lock(7243011)`,
 }

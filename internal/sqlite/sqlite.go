@@ -31,6 +31,9 @@ var _ patchbay.Store = (*Store)(nil)
 var dialect = &sqlstore.Dialect{
 	Name:        "sqlite",
 	TableExists: `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = $1`,
+	// Transactions begin IMMEDIATE on the one writer connection: they
+	// serialize, so no row locks are needed.
+	ForUpdate: "",
 	IsUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {

@@ -35,7 +35,9 @@ func (a *args) page(table string, where []string, p patchbay.Page) (cond []strin
 		cmp, dir = "<", "DESC"
 	}
 	if p.After != "" {
-		where = append(where, "(created_at, id) "+cmp+" (SELECT created_at, id FROM "+table+" WHERE id = "+a.add(p.After)+")")
+		// $1 is the project in every paged listing: a cursor naming another
+		// project's record matches nothing.
+		where = append(where, "(created_at, id) "+cmp+" (SELECT created_at, id FROM "+table+" WHERE project_id = $1 AND id = "+a.add(p.After)+")")
 	}
 	order = " ORDER BY created_at " + dir + ", id " + dir
 	if p.Limit > 0 {
@@ -129,6 +131,15 @@ func (s *DB) count(ctx context.Context, table string, where []string, a args) (i
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE `+strings.Join(where, " AND "), a...).Scan(&n)
 	return n, err
+}
+
+func (s *DB) LockAuthConfig(ctx context.Context, projectID, id string) error {
+	var got string
+	err := s.q.QueryRowContext(ctx, `SELECT id FROM auth_configs WHERE project_id = $1 AND id = $2`+s.d.ForUpdate, projectID, id).Scan(&got)
+	if isNoRows(err) {
+		return notFound("Auth config", id)
+	}
+	return err
 }
 
 func (s *DB) UpdateAuthConfig(ctx context.Context, ac *patchbay.AuthConfig) error {

@@ -25,6 +25,9 @@ type Dialect struct {
 	// OnRevoke runs inside the revoking transaction, after the revocation
 	// is logged, e.g. to notify other instances on commit. May be nil.
 	OnRevoke func(ctx context.Context, q Querier, keyID string) error
+	// ForUpdate is appended to a SELECT to lock the rows it reads until the
+	// transaction ends ("" where transactions serialize anyway).
+	ForUpdate string
 	// MigrationLock runs first in the migration transaction, e.g. to keep
 	// instances that start together from migrating twice. May be "".
 	MigrationLock string

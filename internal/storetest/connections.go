@@ -386,3 +386,32 @@ func testDeleteSecret(t *testing.T, s patchbay.Store) {
 	}
 	mustOK(t, "DeleteSecret(none there)", s.DeleteSecret(ctx, st.Ref))
 }
+
+func testConnectionSecrets(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	ac := MustAuthConfig(t, s, "pr_a", "openai", time.Now())
+	a := MustConnectedAccount(t, s, ac, "u1", time.Now())
+	b := MustConnectedAccount(t, s, ac, "u2", time.Now())
+	mustOK(t, "PutSecret", s.PutSecret(ctx, patchbay.StoredSecret{Ref: patchbay.CredentialsRef("pr_a", a.ID), Term: 1, Sealed: patchbay.Sealed("sealed-a")}))
+	mustOK(t, "PutSecret(another field)", s.PutSecret(ctx, patchbay.StoredSecret{Ref: patchbay.SecretRef{ProjectID: "pr_a", Record: b.ID, Field: "other"}, Term: 1, Sealed: patchbay.Sealed("x")}))
+	got, err := s.ConnectionSecrets(ctx, "pr_a", []string{a.ID, b.ID, "ca_unknown"})
+	mustOK(t, "ConnectionSecrets", err)
+	if len(got) != 1 || string(got[a.ID].Sealed) != "sealed-a" || got[a.ID].Ref != patchbay.CredentialsRef("pr_a", a.ID) {
+		t.Errorf("ConnectionSecrets = %+v, want only %s's credentials", got, a.ID)
+	}
+	if got, err := s.ConnectionSecrets(ctx, "pr_b", []string{a.ID}); err != nil || len(got) != 0 {
+		t.Errorf("ConnectionSecrets(other project) = %v, %v; want none", got, err)
+	}
+	if got, err := s.ConnectionSecrets(ctx, "pr_a", nil); err != nil || len(got) != 0 {
+		t.Errorf("ConnectionSecrets(no ids) = %v, %v; want none", got, err)
+	}
+}
+
+func testLockAuthConfig(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	ac := MustAuthConfig(t, s, "pr_a", "openai", time.Now())
+	err := s.InTx(ctx, func(tx patchbay.Store) error { return tx.LockAuthConfig(ctx, "pr_a", ac.ID) })
+	mustOK(t, "LockAuthConfig", err)
+	err = s.InTx(ctx, func(tx patchbay.Store) error { return tx.LockAuthConfig(ctx, "pr_b", ac.ID) })
+	wantCode(t, "LockAuthConfig(other project)", err, patchbay.ENOTFOUND)
+}

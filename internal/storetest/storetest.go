@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"ConnectedAccounts", testConnectedAccounts},
 		{"ListConnectedAccounts", testListConnectedAccounts},
 		{"DeleteSecret", testDeleteSecret},
+		{"ConnectionSecrets", testConnectionSecrets},
+		{"LockAuthConfig", testLockAuthConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
