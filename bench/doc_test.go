@@ -1,0 +1,23 @@
+// Package bench holds patchbay's performance benchmarks. They print
+// figures and compare them with targets; they never fail on timing.
+//
+//	make bench
+//	go test -run='^$' -bench=. -benchtime=1x ./bench/
+//	go test -run='^$' -bench=Load -benchtime=1x ./bench/ -args -load.path=/api/v3.1/auth/session/info
+//
+// BenchmarkLoad builds `patchbay serve` and a bare net/http server
+// (bench/internal/bare), runs both as processes on loopback and drives them
+// alternately with the same keep-alive load generator: requests/s, p50, p99,
+// the patchbay/bare throughput ratio, and patchbay's resident memory.
+//
+// BenchmarkKeyVerification compares cold key verification with 1,000 and
+// with 1,000,000 keys in the database, on SQLite and, when
+// PATCHBAY_TEST_POSTGRES_URL is set, on PostgreSQL.
+//
+// BenchmarkInitiations and BenchmarkConnectionReads measure connected
+// accounts through an in-process server (connections_bench_test.go).
+//
+// Each benchmark does one fixed-size measurement per call, hence
+// -benchtime=1x. The -load.* and -keys.* flags (after -args) change the
+// sizes. Plain `go test ./bench/` runs only the helpers' unit tests.
+package bench
