@@ -97,7 +97,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 				secrets.add(fmt.Sprintf("root key form %d", i), f, nil)
 			}
 
-			s := startTestServer(t, serveConfig(t, e), "json")
+			cfg := serveConfig(t, e)
+			cfg.AccessLog = true // off by default; on here, so the test sees every logged request
+			s := startTestServer(t, cfg, "json")
 			c := newClient(t, s.URL)
 			t.Cleanup(c.checkNo5xx)
 			auth := h{"X-API-KEY", owner}

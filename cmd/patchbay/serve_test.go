@@ -432,7 +432,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestServeCommand(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
-	e := env{"PATCHBAY_DATA_DIR": dir, "PATCHBAY_ADDR": "127.0.0.1:0", "PATCHBAY_LOG_FORMAT": "json"}
+	e := env{"PATCHBAY_DATA_DIR": dir, "PATCHBAY_ADDR": "127.0.0.1:0", "PATCHBAY_LOG_FORMAT": "json", "PATCHBAY_ACCESS_LOG": "true"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer

@@ -49,7 +49,7 @@ func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
 	}
 	if serve {
 		fs.StringVar(&c.Addr, "addr", def("PATCHBAY_ADDR", "127.0.0.1:8080"), "`HOST:PORT` to listen on (env PATCHBAY_ADDR)")
-		accessLog, _ := strconv.ParseBool(def("PATCHBAY_ACCESS_LOG", "true"))
+		accessLog, _ := strconv.ParseBool(def("PATCHBAY_ACCESS_LOG", "false"))
 		fs.BoolVar(&c.AccessLog, "access-log", accessLog, "log one line per request (env PATCHBAY_ACCESS_LOG)")
 	}
 	fs.StringVar(&c.DataDir, "data-dir", def("PATCHBAY_DATA_DIR", "./patchbay-data"), "`DIR` for the SQLite database and the development root key (env PATCHBAY_DATA_DIR)")

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
@@ -123,16 +125,30 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	bufPool         = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // don't pool the odd huge listing
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// Only our own wire types are marshalled; this is a bug.
 		slog.Error("marshal response", "err", err)
-		status, b = http.StatusInternalServerError, []byte(`{"message":"Internal error."}`)
+		buf.Reset()
+		buf.WriteString(`{"message":"Internal error."}` + "\n")
+		status = http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// The canonical key is set directly: this runs for every response.
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 }
 
 // errorf is shorthand for a client error with a formatted message.

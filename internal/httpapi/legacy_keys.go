@@ -138,3 +138,32 @@ func (s *Server) legacyRegenerateKey(w http.ResponseWriter, r *http.Request) err
 	}
 	return s.writeNewLegacyKey(w, r, k, tok, http.StatusCreated)
 }
+
+type clientInfo struct {
+	Client struct {
+		ID    string `json:"id"`
+		OrgID string `json:"orgId"`
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	} `json:"client"`
+	APIKey struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		Key      string `json:"key"`
+		MemberID string `json:"memberId"`
+		Role     string `json:"role"`
+	} `json:"apiKey"`
+}
+
+// legacyClientInfo: GET /api/v1/client/auth/client_info, who the key is
+// (composio-core reads client.id). Answered from the verified key alone,
+// without a database read.
+func (s *Server) legacyClientInfo(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var out clientInfo
+	out.Client.ID, out.Client.OrgID, out.Client.Email, out.Client.Name = p.Key.ProjectID, p.Key.OrgID, p.Member.Email, p.Member.Name
+	out.APIKey.ID, out.APIKey.Name, out.APIKey.Key = p.Key.ID, p.Key.Name, p.Key.Masked()
+	out.APIKey.MemberID, out.APIKey.Role = p.Member.ID, string(p.Member.Role)
+	writeJSON(w, http.StatusOK, &out)
+	return nil
+}

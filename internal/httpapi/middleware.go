@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,22 +15,29 @@ import (
 
 type ctxKey int
 
-const (
-	ctxRequestID ctxKey = iota
-	ctxPrincipal
-)
+// ctxRequest carries a *requestState: set once per request by outer and
+// filled in by later layers, so the request is copied (WithContext) once.
+const ctxRequest ctxKey = 0
 
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxRequestID).(string)
-	return id
+// requestState is what the layers learn about a request.
+type requestState struct {
+	id        string
+	principal *patchbay.Principal // set by requireKey
 }
+
+func state(ctx context.Context) *requestState {
+	st, _ := ctx.Value(ctxRequest).(*requestState)
+	if st == nil {
+		return &requestState{}
+	}
+	return st
+}
+
+func requestID(ctx context.Context) string { return state(ctx).id }
 
 // principal returns the authenticated principal of a request that went
 // through requireKey.
-func principal(r *http.Request) *patchbay.Principal {
-	p, _ := r.Context().Value(ctxPrincipal).(*patchbay.Principal)
-	return p
-}
+func principal(r *http.Request) *patchbay.Principal { return state(r.Context()).principal }
 
 // validRequestID accepts a client's request ID if it is short printable
 // ASCII, so it can be echoed and logged safely.
@@ -45,12 +53,23 @@ func validRequestID(s string) bool {
 	return true
 }
 
+// newRequestID returns a random UUID (version 4).
 func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40 // UUID version 4
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:16])
+	return string(out[:])
 }
 
 // statusRecorder remembers the status a handler wrote, for the access log.
@@ -88,9 +107,11 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		if !validRequestID(rid) {
 			rid = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", rid)
-		r = r.WithContext(context.WithValue(r.Context(), ctxRequestID, rid))
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		w.Header()["X-Request-Id"] = []string{rid}
+		r = r.WithContext(context.WithValue(r.Context(), ctxRequest, &requestState{id: rid}))
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
@@ -169,7 +190,8 @@ func (s *Server) requireKey(need keyNeed, h handlerFunc) handlerFunc {
 		case need == needOrg && p.Key.Kind != patchbay.KeyKindOrg:
 			return errorf(patchbay.EUNAUTHORIZED, "This endpoint needs an organization API key (oak_…) in x-org-api-key; a project key was sent.")
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), ctxPrincipal, p)))
+		state(r.Context()).principal = p
+		return h(w, r)
 	}
 }
 

@@ -81,6 +81,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/api_keys", s.requireKey(needProject, s.legacyCreateKey))
 	handle("DELETE /api/v1/api_keys/{id}", s.requireKey(needProject, s.legacyRevokeKey))
 	handle("POST /api/v1/api_keys/{id}/regenerate", s.requireKey(needProject, s.legacyRegenerateKey))
+	handle("GET /api/v1/client/auth/client_info", s.requireKey(needProject, s.legacyClientInfo))
 
 	// Current API (@composio/core).
 	v3("POST", "/api_key_revocation", s.revokeLeaked)

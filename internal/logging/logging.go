@@ -67,7 +67,7 @@ const redacted = "[REDACTED]"
 
 // Redact is a slog ReplaceAttr function implementing the rules above.
 func Redact(groups []string, a slog.Attr) slog.Attr {
-	if sensitive[strings.ReplaceAll(strings.ToLower(a.Key), "-", "_")] {
+	if sensitiveKey(a.Key) {
 		return slog.String(a.Key, redacted)
 	}
 	switch a.Value.Kind() {
@@ -83,6 +83,22 @@ func Redact(groups []string, a slog.Attr) slog.Attr {
 		}
 	}
 	return a
+}
+
+// sensitiveKey looks key up in sensitive, normalizing only when it has to:
+// this runs for every attribute of every log line.
+func sensitiveKey(key string) bool {
+	plain := true
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c == '-' || c >= 'A' && c <= 'Z' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return sensitive[key]
+	}
+	return sensitive[strings.ReplaceAll(strings.ToLower(key), "-", "_")]
 }
 
 // RedactString replaces anything that looks like an API key in s.

@@ -56,7 +56,7 @@ type Authenticator struct {
 }
 
 type cacheEntry struct {
-	p        Principal
+	p        *Principal // shared by every request that hits the entry: read-only
 	cachedAt time.Time
 	lastUse  atomic.Int64 // unix nanos of the last recorded use
 }
@@ -113,16 +113,16 @@ var (
 )
 
 // Authenticate verifies a raw key. Every failure is EUNAUTHORIZED and its
-// message never contains the key.
+// message never contains the key. The Principal may be shared with other
+// requests: callers must not modify it.
 func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principal, error) {
 	if raw == "" {
 		return nil, errNoKey
 	}
-	tok, err := ParseKey(raw)
+	_, h, err := VerifyKeyFormat(raw)
 	if err != nil {
 		return nil, err
 	}
-	h := tok.Hash()
 	now := a.now()
 
 	trusted := a.watcher == nil || a.watcher.Sync(ctx)
@@ -132,8 +132,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principa
 		a.mu.RUnlock()
 		if e != nil && now.Sub(e.cachedAt) < a.cfg.CacheTTL {
 			a.recordUse(e, now)
-			p := e.p
-			return &p, nil
+			return e.p, nil
 		}
 	}
 
@@ -155,7 +154,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principa
 	if key.Revoked() {
 		return nil, errRevokedKey
 	}
-	e := &cacheEntry{p: Principal{Key: *key, Member: *member}, cachedAt: now}
+	e := &cacheEntry{p: &Principal{Key: *key, Member: *member}, cachedAt: now}
 	if trusted {
 		a.mu.Lock()
 		if len(a.entries) >= a.cfg.MaxEntries {
@@ -168,8 +167,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principa
 		a.mu.Unlock()
 	}
 	a.recordUse(e, now)
-	p := e.p
-	return &p, nil
+	return e.p, nil
 }
 
 // Revoked evicts a key revoked on this instance. The Service calls it after

@@ -35,7 +35,18 @@ type KeyToken struct {
 }
 
 // Hash returns the SHA-256 of the key, the only form patchbay stores.
-func (t KeyToken) Hash() [32]byte { return sha256.Sum256([]byte(t.Secret.Reveal())) }
+func (t KeyToken) Hash() [32]byte { return hashKey(t.Secret.Reveal()) }
+
+// hashKey hashes a key through a stack buffer: keys are short, and this
+// runs on every request.
+func hashKey(raw string) [32]byte {
+	var buf [64]byte
+	if len(raw) > len(buf) {
+		return sha256.Sum256([]byte(raw))
+	}
+	n := copy(buf[:], raw)
+	return sha256.Sum256(buf[:n])
+}
 
 // DisplayPrefix is the non-secret start of the key shown in listings.
 func (t KeyToken) DisplayPrefix() string {
@@ -55,7 +66,7 @@ func GenerateKey(kind KeyKind, rand io.Reader) (KeyToken, error) {
 	}
 	head := prefix + encodeBase62(b, keyBodyLen)
 	sum := crc32.ChecksumIEEE([]byte(head))
-	raw := head + encodeBase62(big.NewInt(int64(sum)).Bytes(), keyCheckLen)
+	raw := head + checksum62(sum)
 	return KeyToken{Kind: kind, Secret: NewSecret(raw)}, nil
 }
 
@@ -65,6 +76,15 @@ var errMalformedKey = Errorf(EUNAUTHORIZED, "Invalid API key: the key is malform
 // ParseKey validates the shape and checksum of raw without touching storage.
 // It returns EUNAUTHORIZED for anything that is not a well-formed key.
 func ParseKey(raw string) (KeyToken, error) {
+	kind, err := checkKey(raw)
+	if err != nil {
+		return KeyToken{}, err
+	}
+	return KeyToken{Kind: kind, Secret: NewSecret(raw)}, nil
+}
+
+// checkKey validates raw's shape and checksum and returns its kind.
+func checkKey(raw string) (KeyKind, error) {
 	var kind KeyKind
 	switch {
 	case strings.HasPrefix(raw, keyPrefixes[KeyKindProject]):
@@ -72,23 +92,49 @@ func ParseKey(raw string) (KeyToken, error) {
 	case strings.HasPrefix(raw, keyPrefixes[KeyKindOrg]):
 		kind = KeyKindOrg
 	default:
-		return KeyToken{}, errMalformedKey
+		return "", errMalformedKey
 	}
 	prefix := keyPrefixes[kind]
 	if len(raw) != len(prefix)+keyBodyLen+keyCheckLen {
-		return KeyToken{}, errMalformedKey
+		return "", errMalformedKey
 	}
 	for i := len(prefix); i < len(raw); i++ {
 		if strings.IndexByte(base62, raw[i]) < 0 {
-			return KeyToken{}, errMalformedKey
+			return "", errMalformedKey
 		}
 	}
 	head, check := raw[:len(raw)-keyCheckLen], raw[len(raw)-keyCheckLen:]
-	sum := crc32.ChecksumIEEE([]byte(head))
-	if encodeBase62(big.NewInt(int64(sum)).Bytes(), keyCheckLen) != check {
-		return KeyToken{}, errMalformedKey
+	var buf [64]byte
+	sum := crc32.ChecksumIEEE(buf[:copy(buf[:], head)])
+	for i := keyCheckLen - 1; i >= 0; i-- {
+		if check[i] != base62[sum%62] {
+			return "", errMalformedKey
+		}
+		sum /= 62
 	}
-	return KeyToken{Kind: kind, Secret: NewSecret(raw)}, nil
+	return kind, nil
+}
+
+// checksum62 encodes a CRC32 in keyCheckLen base62 digits. It is on every
+// request's path, so it avoids big.Int.
+func checksum62(sum uint32) string {
+	var out [keyCheckLen]byte
+	v := uint64(sum)
+	for i := keyCheckLen - 1; i >= 0; i-- {
+		out[i] = base62[v%62]
+		v /= 62
+	}
+	return string(out[:])
+}
+
+// VerifyKeyFormat checks raw's shape and checksum, without a database read
+// or an allocation, and returns its kind and hash.
+func VerifyKeyFormat(raw string) (KeyKind, [32]byte, error) {
+	kind, err := checkKey(raw)
+	if err != nil {
+		return "", [32]byte{}, err
+	}
+	return kind, hashKey(raw), nil
 }
 
 // encodeBase62 encodes b as a big-endian number in exactly n base62 digits,

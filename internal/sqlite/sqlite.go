@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 
 	"modernc.org/sqlite"
@@ -24,6 +25,10 @@ var migrations embed.FS
 // Store is a patchbay.Store on one SQLite file.
 type Store struct {
 	*sqlstore.DB
+	// revocations counts committed revocations for every process using
+	// the file, so watchers notice one without a query (see Watcher).
+	revocations *counter
+	path        string
 }
 
 var _ patchbay.Store = (*Store)(nil)
@@ -51,7 +56,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"journal_mode(WAL)",
 		"busy_timeout(10000)", // writers queue rather than fail under contention
 		"foreign_keys(1)",
-		"synchronous(NORMAL)", // durable across crashes in WAL mode; loses at most the last commits on power loss
+		"synchronous(NORMAL)",  // durable across crashes in WAL mode; loses at most the last commits on power loss
+		"mmap_size(268435456)", // read pages through the page cache: key lookups stay flat as tables grow
+		"cache_size(-16384)",   // 16 MiB of page cache per connection
 	} {
 		q.Add("_pragma", p)
 	}
@@ -75,7 +82,35 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8)
-	return &Store{DB: sqlstore.NewSplit(writer, reader, dialect)}, nil
+	revocations, err := openCounter(path + "-revocations")
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	st := &Store{revocations: revocations, path: path}
+	d := *dialect
+	d.RevokeCommitted = st.markRevocation
+	st.DB = sqlstore.NewSplit(writer, reader, &d)
+	return st, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// markRevocation counts a revocation for other processes. It runs after
+// the revoking transaction commits and before the revoke call returns.
+func (s *Store) markRevocation(string) {
+	if err := s.revocations.add(); err != nil {
+		// Watchers also check the database itself at least once a second,
+		// so a lost mark delays, but does not lose, the revocation.
+		slog.Error("sqlite: cannot count a revocation for other processes", "err", err)
+	}
+}
+
+// Close closes the database and the revocation counter.
+func (s *Store) Close() error {
+	return errors.Join(s.DB.Close(), s.revocations.close())
 }
 
 // Migrate brings the schema up to date.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"sync"
 	"testing"
@@ -148,5 +149,45 @@ func TestWatcherSyncAfterClose(t *testing.T) {
 	wantSync(t, w, ev, false)
 	if err := w.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// A revocation whose count was lost (written by a process that could not
+// count it, simulated here with plain SQL) is still found by the safety
+// net: the data version is compared at least once a second.
+func TestWatcherSafetyNetFindsUncountedRevocation(t *testing.T) {
+	a, _ := twoProcesses(t)
+	k := storetest.MustAPIKey(t, a)
+	ev := &evictions{}
+	w := MustStart(t, a, ev)
+	wantSync(t, w, ev, true)
+
+	db, err := sql.Open("sqlite", "file:"+a.Path()+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE api_keys SET revoked_at = $1, revoked_by = 'sql' WHERE id = $2`, time.Now().UTC(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO key_revocations (key_id, revoked_at) VALUES ($1, $2)`, k.ID, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		ev.setSyncing(true)
+		ok := w.Sync(context.Background())
+		ev.setSyncing(false)
+		ids, _ := ev.take()
+		if !ok {
+			t.Fatal("Sync = false")
+		}
+		if slices.Contains(ids, k.ID) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the uncounted revocation was not evicted within 3s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

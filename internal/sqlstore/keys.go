@@ -134,6 +134,9 @@ func (s *DB) RevokeAPIKey(ctx context.Context, orgID, projectID, id, by string, 
 					return err
 				}
 			}
+			if t.d.RevokeCommitted != nil {
+				t.afterCommit(func() { t.d.RevokeCommitted(id) })
+			}
 		}
 		out, err = t.GetAPIKey(ctx, orgID, projectID, id)
 		return err

@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
@@ -28,6 +30,9 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT to lock the rows it reads until the
 	// transaction ends ("" where transactions serialize anyway).
 	ForUpdate string
+	// RevokeCommitted runs after a transaction that revoked keyID commits,
+	// e.g. to wake watchers in other processes. May be nil.
+	RevokeCommitted func(keyID string)
 	// MigrationLock runs first in the migration transaction, e.g. to keep
 	// instances that start together from migrating twice. May be "".
 	MigrationLock string
@@ -46,6 +51,9 @@ type DB struct {
 	rdb *sql.DB // reads outside transactions; the same pool as db unless split
 	q   Querier
 	d   *Dialect
+	// committed collects what to run once the transaction commits; nil
+	// outside a transaction.
+	committed *[]func()
 }
 
 var _ patchbay.Store = (*DB)(nil)
@@ -58,22 +66,64 @@ func New(db *sql.DB, d *Dialect) *DB { return NewSplit(db, db, d) }
 // contending in one pool wait in its busy handler's sleeps, while a
 // single-connection writer pool queues them in Go instead.
 func NewSplit(writer, reader *sql.DB, d *Dialect) *DB {
-	return &DB{db: writer, rdb: reader, q: split{w: writer, r: reader}, d: d}
+	return &DB{db: writer, rdb: reader, q: &split{w: writer, r: reader}, d: d}
 }
 
-// split sends statements to the writer and queries to the reader.
-type split struct{ w, r *sql.DB }
+// split sends statements to the writer and queries to the reader, through
+// prepared statements it keeps: SQLite would otherwise compile every query
+// anew, a quarter of the CPU of a simple request.
+type split struct {
+	w, r  *sql.DB
+	stmts sync.Map     // query text → *sql.Stmt on r
+	n     atomic.Int32 // entries in stmts
+}
 
-func (s split) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// maxStmts bounds the cache: queries built with variable IN lists could
+// otherwise grow it without end. Past it, queries run unprepared.
+const maxStmts = 256
+
+func (s *split) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if s.n.Load() >= maxStmts {
+		return nil
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // let the unprepared path report the error
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	s.n.Add(1)
+	return st
+}
+
+func (s *split) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return s.w.ExecContext(ctx, query, args...)
 }
 
-func (s split) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *split) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return s.r.QueryContext(ctx, query, args...)
 }
 
-func (s split) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (s *split) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return s.r.QueryRowContext(ctx, query, args...)
+}
+
+func (s *split) close() {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 }
 
 // SQL returns the read pool, for adapters' own needs (watchers).
@@ -84,6 +134,9 @@ func (s *DB) Ping(ctx context.Context) error { return s.rdb.PingContext(ctx) }
 
 // Close closes the pools.
 func (s *DB) Close() error {
+	if sp, ok := s.q.(*split); ok {
+		sp.close()
+	}
 	err := s.db.Close()
 	if s.rdb != s.db {
 		err = errors.Join(err, s.rdb.Close())
@@ -100,14 +153,28 @@ func (s *DB) InTx(ctx context.Context, fn func(tx patchbay.Store) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&DB{db: s.db, rdb: s.rdb, q: tx, d: s.d}); err != nil {
+	var committed []func()
+	if err := fn(&DB{db: s.db, rdb: s.rdb, q: tx, d: s.d, committed: &committed}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	for _, f := range committed {
+		f()
+	}
 	return nil
+}
+
+// afterCommit runs f once the current transaction commits (at once outside
+// a transaction).
+func (s *DB) afterCommit(f func()) {
+	if s.committed == nil {
+		f()
+		return
+	}
+	*s.committed = append(*s.committed, f)
 }
 
 // ts normalizes times: UTC, microseconds (PostgreSQL's precision), so both

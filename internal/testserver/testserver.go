@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -57,6 +58,9 @@ type Server struct {
 	OwnerKey  string // project key acting as the owner
 	OrgKey    string // organization key acting as the owner
 	MemberKey string // project key acting as a member-role member
+
+	// Handler is the HTTP API itself, for in-process benchmarks.
+	Handler http.Handler
 
 	// DSN opens the same database for a test's own SQL: a SQLite file
 	// path or a PostgreSQL URL.
@@ -198,7 +202,7 @@ func assemble(st migrator, watcher patchbay.Watcher, log *slog.Logger, opts Opti
 	hs := httptest.NewServer(api)
 	cleanup(hs.Close)
 
-	s := &Server{URL: hs.URL, Service: svc, Auth: auth, Store: st, Org: org, Project: projects[0], Owner: owner}
+	s := &Server{URL: hs.URL, Handler: api, Service: svc, Auth: auth, Store: st, Org: org, Project: projects[0], Owner: owner}
 	a := patchbay.Actor{Member: *owner, IP: "test"}
 	if s.OwnerKey, err = s.newKey(a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: org.ID, ProjectID: s.Project.ID, Name: "owner"}); err != nil {
 		return nil, err
