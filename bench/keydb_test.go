@@ -21,6 +21,7 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/postgres"
 	"github.com/patchbay-dev/patchbay/internal/sqlite"
+	"github.com/patchbay-dev/patchbay/internal/sqlstore"
 	"github.com/patchbay-dev/patchbay/internal/testdb"
 )
 
@@ -207,14 +208,14 @@ func sqliteInsertKeys(ctx context.Context, db *sql.DB, s keyScope, rows iter.Seq
 				break
 			}
 			stmt.Reset()
-			stmt.WriteString(`INSERT INTO api_keys (id, kind, org_id, project_id, name, prefix, hash, created_by, created_at) VALUES `)
+			stmt.WriteString(`INSERT INTO api_keys (lookup, id, kind, org_id, project_id, name, prefix, hash, created_by, created_at) VALUES `)
 			args = args[:0]
 			for i, r := range batch {
 				if i > 0 {
 					stmt.WriteString(", ")
 				}
-				stmt.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-				args = append(args, r.id, string(patchbay.KeyKindProject), s.orgID, s.projectID, "bench", r.prefix, r.hash[:], s.ownerID, r.createdAt)
+				stmt.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				args = append(args, sqlstore.KeyLookup(r.hash), r.id, string(patchbay.KeyKindProject), s.orgID, s.projectID, "bench", r.prefix, r.hash[:], s.ownerID, r.createdAt)
 			}
 			if _, err := tx.ExecContext(ctx, stmt.String(), args...); err != nil {
 				tx.Rollback()
@@ -257,9 +258,9 @@ func mustPostgresKeyDB(tb testing.TB, n, sampleSize int) *keyDB {
 		if !ok {
 			return nil, nil
 		}
-		return []any{r.id, string(patchbay.KeyKindProject), scope.orgID, scope.projectID, "bench", r.prefix, r.hash[:], scope.ownerID, r.createdAt}, nil
+		return []any{sqlstore.KeyLookup(r.hash), r.id, string(patchbay.KeyKindProject), scope.orgID, scope.projectID, "bench", r.prefix, r.hash[:], scope.ownerID, r.createdAt}, nil
 	})
-	cols := []string{"id", "kind", "org_id", "project_id", "name", "prefix", "hash", "created_by", "created_at"}
+	cols := []string{"lookup", "id", "kind", "org_id", "project_id", "name", "prefix", "hash", "created_by", "created_at"}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"api_keys"}, cols, src); err != nil {
 		tb.Fatalf("copy: %v", err)
 	}

@@ -3,12 +3,17 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
+
+// KeyLookup is the integer keys are found by: the first 8 bytes of the
+// hash. Two keys sharing it (a 2^-64 chance) would conflict on insert.
+func KeyLookup(hash [32]byte) int64 { return int64(binary.BigEndian.Uint64(hash[:8])) }
 
 func lower(s string) string { return strings.ToLower(s) }
 
@@ -40,9 +45,9 @@ func scanKey(sc interface{ Scan(...any) error }, extra ...any) (*patchbay.APIKey
 
 func (s *DB) CreateAPIKey(ctx context.Context, k *patchbay.APIKey) error {
 	_, err := s.q.ExecContext(ctx, `INSERT INTO api_keys
-		(id, kind, org_id, project_id, name, prefix, hash, created_by, created_at, last_used_at, revoked_at, revoked_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		k.ID, string(k.Kind), k.OrgID, k.ProjectID, k.Name, k.Prefix, k.Hash[:], k.CreatedBy,
+		(lookup, id, kind, org_id, project_id, name, prefix, hash, created_by, created_at, last_used_at, revoked_at, revoked_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		KeyLookup(k.Hash), k.ID, string(k.Kind), k.OrgID, k.ProjectID, k.Name, k.Prefix, k.Hash[:], k.CreatedBy,
 		ts(k.CreatedAt), tsPtr(k.LastUsedAt), tsPtr(k.RevokedAt), k.RevokedBy)
 	return s.wrap(err, "API key exists")
 }
@@ -64,7 +69,7 @@ func (s *DB) GetAPIKey(ctx context.Context, orgID, projectID, id string) (*patch
 func (s *DB) LookupAPIKey(ctx context.Context, hash [32]byte) (*patchbay.APIKey, *patchbay.Member, error) {
 	var m patchbay.Member
 	k, err := scanKey(s.q.QueryRowContext(ctx, `SELECT `+keyCols+`, m.id, m.org_id, m.email, m.name, m.role, m.created_at
-		FROM api_keys k JOIN members m ON m.id = k.created_by WHERE k.hash = $1`, hash[:]),
+		FROM api_keys k JOIN members m ON m.id = k.created_by WHERE k.lookup = $1 AND k.hash = $2`, KeyLookup(hash), hash[:]),
 		&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Role, &m.CreatedAt)
 	if isNoRows(err) {
 		return nil, nil, patchbay.Errorf(patchbay.ENOTFOUND, "API key not found.")

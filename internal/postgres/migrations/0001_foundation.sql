@@ -25,7 +25,10 @@ CREATE TABLE projects (
 );
 CREATE INDEX projects_org ON projects (org_id, created_at, id);
 
+-- lookup is the first 8 bytes of hash as an integer, the column keys are
+-- found by (a narrow index, as in the SQLite schema where it is the rowid).
 CREATE TABLE api_keys (
+    lookup       BIGINT NOT NULL UNIQUE,
     id           TEXT PRIMARY KEY,
     kind         TEXT NOT NULL CHECK (kind IN ('project', 'org')),
     org_id       TEXT NOT NULL REFERENCES organizations (id),

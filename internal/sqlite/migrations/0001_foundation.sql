@@ -25,8 +25,11 @@ CREATE TABLE projects (
 );
 CREATE INDEX projects_org ON projects (org_id, created_at, id);
 
+-- lookup is the first 8 bytes of hash as an integer: in SQLite it is the
+-- rowid, so verifying a key is one B-tree descent however many keys exist.
 CREATE TABLE api_keys (
-    id           TEXT PRIMARY KEY,
+    lookup       INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
     kind         TEXT NOT NULL CHECK (kind IN ('project', 'org')),
     org_id       TEXT NOT NULL REFERENCES organizations (id),
     project_id   TEXT NOT NULL DEFAULT '',
