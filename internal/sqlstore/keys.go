@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"encoding/binary"
 	"strconv"
@@ -69,13 +70,18 @@ func (s *DB) GetAPIKey(ctx context.Context, orgID, projectID, id string) (*patch
 func (s *DB) LookupAPIKey(ctx context.Context, hash [32]byte) (*patchbay.APIKey, *patchbay.Member, error) {
 	var m patchbay.Member
 	k, err := scanKey(s.q.QueryRowContext(ctx, `SELECT `+keyCols+`, m.id, m.org_id, m.email, m.name, m.role, m.created_at
-		FROM api_keys k JOIN members m ON m.id = k.created_by WHERE k.lookup = $1 AND k.hash = $2`, KeyLookup(hash), hash[:]),
+		FROM api_keys k JOIN members m ON m.id = k.created_by WHERE k.lookup = $1`, KeyLookup(hash)),
 		&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Role, &m.CreatedAt)
 	if isNoRows(err) {
 		return nil, nil, patchbay.Errorf(patchbay.ENOTFOUND, "API key not found.")
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	// Found by the narrow lookup column alone (the planner would otherwise
+	// prefer the wider hash index); the rest of the hash must match too.
+	if subtle.ConstantTimeCompare(k.Hash[:], hash[:]) != 1 {
+		return nil, nil, patchbay.Errorf(patchbay.ENOTFOUND, "API key not found.")
 	}
 	m.CreatedAt = m.CreatedAt.UTC()
 	return k, &m, nil
