@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/patchbay-dev/patchbay/internal/postgres"
 )
 
 // probe sends POST /api/v1/api_keys with the body "{". Authentication runs
@@ -382,7 +384,7 @@ func (p *pgProxy) listenCount() int {
 
 // TestRevocationFailsClosedWhenDeaf cuts instance B's revocation listener
 // two ways (a silent partition, then pg_terminate_backend) and checks that
-// B stops trusting its cache within its stated bound (3 heartbeats of 1 s),
+// B stops trusting its cache within its stated bound (3 heartbeats),
 // refuses keys revoked while it was deaf, and catches up on reconnecting.
 func TestRevocationFailsClosedWhenDeaf(t *testing.T) {
 	t.Parallel()
@@ -410,7 +412,7 @@ func TestRevocationFailsClosedWhenDeaf(t *testing.T) {
 	t.Cleanup(ca.checkNo5xx)
 	hcB := httpClient()
 	ctx := context.Background()
-	const heartbeat = time.Second // the watcher's default
+	const heartbeat = postgres.DefaultHeartbeat
 	newKey := func(name string) (key, id string) {
 		t.Helper()
 		r := ca.do("POST", "/api/v1/api_keys", `{"name":"`+name+`"}`, h{"x-api-key", admin})

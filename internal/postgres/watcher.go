@@ -12,6 +12,11 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
+// DefaultHeartbeat is how often a Watcher confirms its listener. An
+// instance cut off from PostgreSQL without noticing trusts its cache for at
+// most three heartbeats; each costs one round trip.
+const DefaultHeartbeat = 250 * time.Millisecond
+
 // Watcher listens for revocations made by other instances. It holds one
 // connection in LISTEN and confirms it is alive every Heartbeat; Sync trusts
 // the cache only while the last confirmation is recent. After a reconnect it
@@ -20,7 +25,7 @@ import (
 type Watcher struct {
 	store     *Store
 	log       *slog.Logger
-	Heartbeat time.Duration // default 1s
+	Heartbeat time.Duration // default DefaultHeartbeat
 
 	alive atomic.Int64 // unix nanos of the last confirmation; 0 = not listening
 
@@ -37,7 +42,7 @@ var _ patchbay.Watcher = (*Watcher)(nil)
 
 // NewWatcher returns a Watcher over s.
 func (s *Store) NewWatcher(log *slog.Logger) *Watcher {
-	return &Watcher{store: s, log: log, Heartbeat: time.Second}
+	return &Watcher{store: s, log: log, Heartbeat: DefaultHeartbeat}
 }
 
 // Start connects, listens and returns once the first LISTEN is confirmed

@@ -56,9 +56,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"journal_mode(WAL)",
 		"busy_timeout(10000)", // writers queue rather than fail under contention
 		"foreign_keys(1)",
-		"synchronous(NORMAL)",  // durable across crashes in WAL mode; loses at most the last commits on power loss
+		"synchronous(NORMAL)",   // durable across crashes in WAL mode; loses at most the last commits on power loss
 		"mmap_size(1073741824)", // read pages through the OS page cache (1 GiB of address space): lookups stay flat as tables grow
-		"cache_size(-16384)",   // 16 MiB of page cache per connection
+		"cache_size(-16384)",    // 16 MiB of page cache per connection
 	} {
 		q.Add("_pragma", p)
 	}
