@@ -22,11 +22,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/testdb"
+	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
 const (
@@ -488,20 +488,5 @@ func readGuardReport(path string) (blocked []guardEntry, loaded map[string]bool,
 	return blocked, loaded, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a server log written concurrently.
+type syncBuffer = testserver.SyncBuffer

@@ -25,6 +25,7 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/logging"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/testdb"
+	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
 var (
@@ -33,23 +34,8 @@ var (
 	uuidV4RE     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a server log written concurrently.
+type syncBuffer = testserver.SyncBuffer
 
 // env is a set of PATCHBAY_* variables, shared by the CLI and the server of
 // one test so that both work on the same database.

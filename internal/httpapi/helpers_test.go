@@ -29,23 +29,8 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b testserver.Backend)) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a server log written concurrently.
+type syncBuffer = testserver.SyncBuffer
 
 // recorder keeps every response body and the plaintext secrets a test
 // handed to the server; when the test ends, no secret may appear in any
