@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -528,5 +530,39 @@ func FuzzOpen(f *testing.F) {
 		if patchbay.ErrorCode(err) != patchbay.EINTERNAL {
 			t.Fatalf("Open(%x) error code %q, want %q", data, patchbay.ErrorCode(err), patchbay.EINTERNAL)
 		}
+	})
+}
+
+// A server's keyring picks up a rotation made elsewhere (the CLI) and moves
+// the values sealed under the old term in the background: Run.
+func TestRunPicksUpRotationAndReencrypts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st patchbay.Store) {
+		root := MustRootKey(t)
+		server := MustOpen(t, st, root)
+		const n = 7
+		want := putSecrets(t, st, server, n)
+		cli := MustOpen(t, st, root)
+		if _, err := cli.Rotate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			server.Run(runCtx, st, 20*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		}()
+		defer func() { cancel(); <-done }()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			c := counts(t, st)
+			if c[2] == n && len(c) == 1 && server.ActiveTerm() == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after Run: counts %v, active term %d; want every value on term 2", c, server.ActiveTerm())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		checkSecrets(t, st, server, want, 2)
 	})
 }
