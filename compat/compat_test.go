@@ -420,7 +420,9 @@ func runFlow(t *testing.T, node, dir, flow string, flowEnv []string) {
 	var order []string
 	for _, a := range attempts {
 		desc := fmt.Sprintf("%s %s:%s from %s (pid %d)", a.Via, a.Host, portString(a.Port), a.Script, a.PID)
-		if a.Expected == "" {
+		// Only the guard's own self-test may provoke attempts; an SDK flow
+		// may make none at all, declared or not.
+		if a.Expected == "" || filepath.Base(rel) != "guard.test.mjs" {
 			unexpected = append(unexpected, desc)
 			continue
 		}
@@ -434,7 +436,7 @@ func runFlow(t *testing.T, node, dir, flow string, flowEnv []string) {
 		t.Logf("guard: refused %d× %s", expected[k], k)
 	}
 	if len(unexpected) > 0 {
-		t.Errorf("the guard refused %d off-host connection attempt(s) that no flow declared:\n  %s",
+		t.Errorf("the guard refused %d off-host connection attempt(s); SDK flows may make none:\n  %s",
 			len(unexpected), strings.Join(unexpected, "\n  "))
 	}
 }

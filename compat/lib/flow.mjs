@@ -41,3 +41,15 @@ export function config() {
     memberOrgKey: env('PATCHBAY_MEMBER_ORG_API_KEY'), // organization key acting as that member
   };
 }
+
+/**
+ * Turns composio-core 0.5.39's npm version check off. Every `new
+ * Composio()` (and every toolset, which builds one) would otherwise send
+ * GET https://registry.npmjs.org/composio-core/latest, and unlike its
+ * telemetry no option or environment variable disables it. This is the
+ * legacy SDK's counterpart of @composio/core's `disableVersionCheck: true`,
+ * for self-hosted setups: the flows then make no off-host attempt at all.
+ */
+export function disableLegacyVersionCheck(Composio) {
+  Composio.prototype.checkForLatestVersionFromNPM = async function noVersionCheck() {};
+}
