@@ -341,7 +341,11 @@ func (f *apiFixture) roles(t *testing.T) {
 	if f.authenticated(t, target) {
 		t.Fatal("the revoked key still works on the revoking instance")
 	}
-	legacyError(t, f.c.do("DELETE", "/api/v1/api_keys/key_unknown000000000", nil, admin), 404)
+	unknown := f.c.do("DELETE", "/api/v1/api_keys/key_unknown000000000", nil, admin)
+	legacyError(t, unknown, 404)
+	if name, _ := unknown.obj(t)["name"].(string); name != "ApiKeyNotFoundError" {
+		t.Errorf("unknown key: name %q, want ApiKeyNotFoundError (the legacy API's type)", name)
+	}
 }
 
 // legacyKeys: the listing masks every key and marks revoked ones; regenerate

@@ -107,6 +107,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch surfaceOf(r.URL.Path) {
 	case surfaceLegacy:
 		le := legacyError{Message: msg, Name: legacyNames[status], Type: patchbay.ErrorCode(err), Status: status, RequestID: rid}
+		var named *legacyNamedError
+		if errors.As(err, &named) {
+			le.Name = named.name
+		}
 		if status == http.StatusBadRequest {
 			le.Details = []string{msg}
 		}
@@ -149,6 +153,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// legacyNamedError gives a legacy error body a specific name, where the
+// legacy API's types name one (e.g. ApiKeyNotFoundError).
+type legacyNamedError struct {
+	error
+	name string
+}
+
+func (e *legacyNamedError) Unwrap() error { return e.error }
+
+// legacyName names err for the legacy envelope when its code is code.
+func legacyName(err error, code, name string) error {
+	if err != nil && patchbay.ErrorCode(err) == code {
+		return &legacyNamedError{error: err, name: name}
+	}
+	return err
 }
 
 // errorf is shorthand for a client error with a formatted message.

@@ -122,7 +122,7 @@ func (s *Server) writeNewLegacyKey(w http.ResponseWriter, r *http.Request, k *pa
 func (s *Server) legacyRevokeKey(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	if _, err := s.svc.RevokeAPIKey(r.Context(), actor(r), p.Key.OrgID, p.Key.ProjectID, r.PathValue("id")); err != nil {
-		return err
+		return legacyName(err, patchbay.ENOTFOUND, "ApiKeyNotFoundError")
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"deleted": true})
 	return nil
