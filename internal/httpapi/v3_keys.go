@@ -77,7 +77,7 @@ func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		wp, err := s.toWireProject(r, proj, false)
+		wp, err := s.toWireProject(r, proj, s.ownerEmail(r, proj.OrgID), false)
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,9 @@ type wireProject struct {
 	APIKeys         []wireProjectKey `json:"api_keys,omitempty"`
 }
 
-func (s *Server) toWireProject(r *http.Request, p *patchbay.Project, withKeys bool) (wireProject, error) {
+// toWireProject converts a project; ownerEmail is its organization owner's
+// (see ownerEmail), looked up once per request.
+func (s *Server) toWireProject(r *http.Request, p *patchbay.Project, ownerEmail string, withKeys bool) (wireProject, error) {
 	out := wireProject{
 		ID: p.ID, OrgID: p.OrgID, Name: p.Name, CreatedAt: wireTime(p.CreatedAt), UpdatedAt: wireTime(p.UpdatedAt),
 		WebhookVersion: "V3", Deleted: p.DeletedAt != nil,
@@ -44,9 +46,7 @@ func (s *Server) toWireProject(r *http.Request, p *patchbay.Project, withKeys bo
 	case patchbay.ErrorCode(err) != patchbay.ENOTFOUND:
 		return out, err
 	}
-	if owner, err := s.svc.Owner(r.Context(), p.OrgID); err == nil {
-		out.Email = owner.Email
-	}
+	out.Email = ownerEmail
 	if withKeys {
 		keys, err := s.svc.Store.ListAPIKeys(r.Context(), patchbay.KeyFilter{OrgID: p.OrgID, ProjectID: p.ID, Kind: patchbay.KeyKindProject})
 		if err != nil {
@@ -58,6 +58,14 @@ func (s *Server) toWireProject(r *http.Request, p *patchbay.Project, withKeys bo
 		}
 	}
 	return out, nil
+}
+
+// ownerEmail is the email of org's owner, "" if it has none.
+func (s *Server) ownerEmail(r *http.Request, orgID string) string {
+	if owner, err := s.svc.Owner(r.Context(), orgID); err == nil {
+		return owner.Email
+	}
+	return ""
 }
 
 // maskSecret keeps a secret's first characters (its type prefix and a few
@@ -92,8 +100,9 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 		out["next_cursor"] = projects[limit-1].ID
 	}
 	data := make([]wireProject, 0, len(projects))
+	email := s.ownerEmail(r, p.Key.OrgID)
 	for _, proj := range projects {
-		wp, err := s.toWireProject(r, proj, false)
+		wp, err := s.toWireProject(r, proj, email, false)
 		if err != nil {
 			return err
 		}
@@ -143,7 +152,7 @@ func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	wp, err := s.toWireProject(r, proj, true)
+	wp, err := s.toWireProject(r, proj, s.ownerEmail(r, proj.OrgID), true)
 	if err != nil {
 		return err
 	}
