@@ -106,6 +106,12 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, orgID, projectID, i
 	var k *APIKey
 	err := s.Store.InTx(ctx, func(tx Store) error {
 		var err error
+		if k, err = tx.LockAPIKey(ctx, orgID, projectID, id); err != nil {
+			return err
+		}
+		if k.Revoked() {
+			return nil // revoked before: nothing changes, nothing to audit
+		}
 		if k, err = s.revoke(ctx, tx, a, orgID, projectID, id); err != nil {
 			return err
 		}
@@ -142,7 +148,8 @@ func (s *Service) RegenerateAPIKey(ctx context.Context, a Actor, orgID, projectI
 		tok KeyToken
 	)
 	err := s.Store.InTx(ctx, func(tx Store) error {
-		old, err := tx.GetAPIKey(ctx, orgID, projectID, id)
+		// Locked, so two concurrent regenerations cannot both replace it.
+		old, err := tx.LockAPIKey(ctx, orgID, projectID, id)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,9 @@ type Store interface {
 	// GetAPIKey returns a key of org (and of project, when projectID is not
 	// ""), revoked or not. ENOTFOUND otherwise.
 	GetAPIKey(ctx context.Context, orgID, projectID, id string) (*APIKey, error)
+	// LockAPIKey is GetAPIKey, also locking the key's row until the
+	// transaction ends, so a check made on it holds. Call it inside InTx.
+	LockAPIKey(ctx context.Context, orgID, projectID, id string) (*APIKey, error)
 	// LookupAPIKey finds a key by its hash, with the member it acts as.
 	// ENOTFOUND when no key has the hash. A revoked key is returned as such.
 	LookupAPIKey(ctx context.Context, hash [32]byte) (*APIKey, *Member, error)

@@ -54,13 +54,21 @@ func (s *DB) CreateAPIKey(ctx context.Context, k *patchbay.APIKey) error {
 }
 
 func (s *DB) GetAPIKey(ctx context.Context, orgID, projectID, id string) (*patchbay.APIKey, error) {
+	return s.getAPIKey(ctx, orgID, projectID, id, "")
+}
+
+func (s *DB) LockAPIKey(ctx context.Context, orgID, projectID, id string) (*patchbay.APIKey, error) {
+	return s.getAPIKey(ctx, orgID, projectID, id, s.d.ForUpdate)
+}
+
+func (s *DB) getAPIKey(ctx context.Context, orgID, projectID, id, suffix string) (*patchbay.APIKey, error) {
 	q := `SELECT ` + keyCols + ` FROM api_keys k WHERE k.org_id = $1 AND k.id = $2`
 	args := []any{orgID, id}
 	if projectID != "" {
 		q += ` AND k.project_id = $3`
 		args = append(args, projectID)
 	}
-	k, err := scanKey(s.q.QueryRowContext(ctx, q, args...))
+	k, err := scanKey(s.q.QueryRowContext(ctx, q+suffix, args...))
 	if isNoRows(err) {
 		return nil, notFound("API key", id)
 	}

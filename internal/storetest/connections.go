@@ -415,3 +415,21 @@ func testLockAuthConfig(t *testing.T, s patchbay.Store) {
 	err = s.InTx(ctx, func(tx patchbay.Store) error { return tx.LockAuthConfig(ctx, "pr_b", ac.ID) })
 	wantCode(t, "LockAuthConfig(other project)", err, patchbay.ENOTFOUND)
 }
+
+func testLockAPIKey(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	k := MustAPIKey(t, s)
+	err := s.InTx(ctx, func(tx patchbay.Store) error {
+		got, err := tx.LockAPIKey(ctx, k.OrgID, k.ProjectID, k.ID)
+		if err == nil && got.ID != k.ID {
+			t.Errorf("LockAPIKey returned %s, want %s", got.ID, k.ID)
+		}
+		return err
+	})
+	mustOK(t, "LockAPIKey", err)
+	err = s.InTx(ctx, func(tx patchbay.Store) error {
+		_, err := tx.LockAPIKey(ctx, "org_other", k.ProjectID, k.ID)
+		return err
+	})
+	wantCode(t, "LockAPIKey(other org)", err, patchbay.ENOTFOUND)
+}

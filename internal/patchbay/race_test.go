@@ -1,0 +1,150 @@
+package patchbay_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+	"github.com/patchbay-dev/patchbay/internal/testserver"
+)
+
+// Concurrent exclusive connects for one user and auth config: exactly one
+// wins, on both stores (SQLite serializes writers; PostgreSQL locks the
+// auth config row).
+func TestExclusiveConnectRace(t *testing.T) {
+	for _, backend := range testserver.Backends {
+		t.Run(string(backend), func(t *testing.T) {
+			srv := testserver.Start(t, backend, testserver.Options{})
+			ctx := context.Background()
+			a := patchbay.Actor{Member: *srv.Owner, IP: "test"}
+			ac, err := srv.Service.CreateAuthConfig(ctx, a, srv.Project.ID, patchbay.NewAuthConfig{Toolkit: "openai", Mode: patchbay.AuthAPIKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 32
+			var (
+				wg        sync.WaitGroup
+				mu        sync.Mutex
+				won, lost int
+				start     = make(chan struct{})
+			)
+			for range n {
+				wg.Go(func() {
+					<-start
+					_, err := srv.Service.Connect(ctx, a, srv.Project.ID, patchbay.NewConnection{
+						AuthConfigID: ac.ID, UserID: "racer", Exclusive: true,
+						Values: map[string]any{"api_key": "sk-race-0123456789"},
+					})
+					mu.Lock()
+					defer mu.Unlock()
+					switch patchbay.ErrorCode(err) {
+					case "":
+						won++
+					case patchbay.ECONFLICT:
+						lost++
+					default:
+						t.Errorf("Connect: %v", err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if won != 1 || lost != n-1 {
+				t.Errorf("%d exclusive connects won and %d lost; want 1 and %d", won, lost, n-1)
+			}
+		})
+	}
+}
+
+// Concurrent regenerations of one key: exactly one replaces it, the others
+// find it revoked (ECONFLICT), on both stores.
+func TestRegenerateRace(t *testing.T) {
+	for _, backend := range testserver.Backends {
+		t.Run(string(backend), func(t *testing.T) {
+			srv := testserver.Start(t, backend, testserver.Options{})
+			ctx := context.Background()
+			a := patchbay.Actor{Member: *srv.Owner, IP: "test"}
+			k, _, err := srv.Service.CreateAPIKey(ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: srv.Org.ID, ProjectID: srv.Project.ID, Name: "raced"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 16
+			var (
+				wg        sync.WaitGroup
+				mu        sync.Mutex
+				won, lost int
+				start     = make(chan struct{})
+			)
+			for range n {
+				wg.Go(func() {
+					<-start
+					_, _, err := srv.Service.RegenerateAPIKey(ctx, a, srv.Org.ID, srv.Project.ID, k.ID)
+					mu.Lock()
+					defer mu.Unlock()
+					switch patchbay.ErrorCode(err) {
+					case "":
+						won++
+					case patchbay.ECONFLICT:
+						lost++
+					default:
+						t.Errorf("RegenerateAPIKey: %v", err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if won != 1 || lost != n-1 {
+				t.Errorf("%d regenerations won and %d lost; want 1 and %d", won, lost, n-1)
+			}
+			keys, err := srv.Store.ListAPIKeys(ctx, patchbay.KeyFilter{OrgID: srv.Org.ID, ProjectID: srv.Project.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			named := 0
+			for _, key := range keys {
+				if key.Name == "raced" {
+					named++
+				}
+			}
+			if named != 1 {
+				t.Errorf("%d active keys named %q after the race, want exactly the one replacement", named, "raced")
+			}
+		})
+	}
+}
+
+// Revoking a revoked key changes nothing: one revocation, one audit record.
+func TestRevokeTwiceAuditsOnce(t *testing.T) {
+	srv := testserver.Start(t, testserver.SQLite, testserver.Options{})
+	ctx := context.Background()
+	a := patchbay.Actor{Member: *srv.Owner, IP: "test"}
+	k, _, err := srv.Service.CreateAPIKey(ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: srv.Org.ID, ProjectID: srv.Project.ID, Name: "twice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := srv.Service.RevokeAPIKey(ctx, a, srv.Org.ID, "", k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := srv.Service.RevokeAPIKey(ctx, a, srv.Org.ID, "", k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.RevokedAt.Equal(*second.RevokedAt) {
+		t.Errorf("second revoke moved revoked_at from %v to %v", first.RevokedAt, second.RevokedAt)
+	}
+	events, err := srv.Service.ListAudit(ctx, a, srv.Org.ID, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revokes := 0
+	for _, e := range events {
+		if e.Action == patchbay.ActionKeyRevoke && e.TargetID == k.ID {
+			revokes++
+		}
+	}
+	if revokes != 1 {
+		t.Errorf("%d revoke audit records for one key revoked twice, want 1", revokes)
+	}
+}
