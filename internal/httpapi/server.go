@@ -154,9 +154,10 @@ func (s *Server) noRoute(mux *http.ServeMux, w http.ResponseWriter, r *http.Requ
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		return &patchbay.Error{Code: patchbay.EINVALID, Message: "Method " + r.Method + " is not allowed on " + r.URL.Path + ".", Err: errMethod}
+		return &patchbay.Error{Code: patchbay.EINVALID, Message: "Method " + r.Method + " is not allowed on " + patchbay.RedactKeys(truncate(r.URL.Path, 200)) + ".", Err: errMethod}
 	}
-	return errorf(patchbay.ENOTFOUND, "No route for %s %s.", r.Method, truncate(r.URL.Path, 200))
+	// The path is echoed to help the caller, never a key pasted into it.
+	return errorf(patchbay.ENOTFOUND, "No route for %s %s.", r.Method, patchbay.RedactKeys(truncate(r.URL.Path, 200)))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

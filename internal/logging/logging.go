@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strings"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
 // Options configure New.
@@ -57,12 +58,6 @@ var sensitive = map[string]bool{
 	"client_secret": true,
 }
 
-// keyPattern matches patchbay API keys (see patchbay.GenerateKey). It is
-// not anchored at word boundaries: a key glued to other word characters
-// (a path like /x_<key>, or <key> followed by more characters) is still a
-// key, and redacting the odd lookalike costs nothing.
-var keyPattern = regexp.MustCompile(`(?:oak|ak)_[0-9A-Za-z]{33}`)
-
 const redacted = "[REDACTED]"
 
 // Redact is a slog ReplaceAttr function implementing the rules above.
@@ -102,4 +97,4 @@ func sensitiveKey(key string) bool {
 }
 
 // RedactString replaces anything that looks like an API key in s.
-func RedactString(s string) string { return keyPattern.ReplaceAllString(s, redacted) }
+func RedactString(s string) string { return patchbay.RedactKeys(s) }

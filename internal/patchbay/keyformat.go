@@ -5,6 +5,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/big"
+	"regexp"
 	"strings"
 )
 
@@ -149,4 +150,16 @@ func encodeBase62(b []byte, n int) string {
 		out[i] = base62[rem.Int64()]
 	}
 	return string(out)
+}
+
+// keyShape matches anything shaped like a patchbay API key, valid or not.
+var keyShape = regexp.MustCompile(`(?:oak|ak)_[0-9A-Za-z]{33}`)
+
+// RedactKeys replaces anything shaped like an API key in s with a marker:
+// for text that may echo what a client sent (paths, logs).
+func RedactKeys(s string) string {
+	if !strings.Contains(s, "ak_") {
+		return s
+	}
+	return keyShape.ReplaceAllString(s, redacted)
 }

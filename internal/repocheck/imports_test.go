@@ -17,7 +17,7 @@ const module = "github.com/patchbay-dev/patchbay"
 var rules = map[string][]string{
 	"internal/patchbay":   {},
 	"internal/config":     {},
-	"internal/logging":    {},
+	"internal/logging":    {"internal/patchbay"},
 	"internal/keyring":    {"internal/patchbay"},
 	"internal/sqlstore":   {"internal/patchbay"},
 	"internal/sqlite":     {"internal/patchbay", "internal/sqlstore", "modernc.org/sqlite"},
