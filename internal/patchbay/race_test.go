@@ -9,6 +9,36 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
+// race runs fn from n goroutines released at once and counts successes
+// and ECONFLICT failures; any other error fails t.
+func race(t *testing.T, n int, fn func() error) (won, lost int) {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		start = make(chan struct{})
+	)
+	for range n {
+		wg.Go(func() {
+			<-start
+			err := fn()
+			mu.Lock()
+			defer mu.Unlock()
+			switch patchbay.ErrorCode(err) {
+			case "":
+				won++
+			case patchbay.ECONFLICT:
+				lost++
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return won, lost
+}
+
 // Concurrent exclusive connects for one user and auth config: exactly one
 // wins, on both stores (SQLite serializes writers; PostgreSQL locks the
 // auth config row).
@@ -23,33 +53,13 @@ func TestExclusiveConnectRace(t *testing.T) {
 				t.Fatal(err)
 			}
 			const n = 32
-			var (
-				wg        sync.WaitGroup
-				mu        sync.Mutex
-				won, lost int
-				start     = make(chan struct{})
-			)
-			for range n {
-				wg.Go(func() {
-					<-start
-					_, err := srv.Service.Connect(ctx, a, srv.Project.ID, patchbay.NewConnection{
-						AuthConfigID: ac.ID, UserID: "racer", Exclusive: true,
-						Values: map[string]any{"api_key": "sk-race-0123456789"},
-					})
-					mu.Lock()
-					defer mu.Unlock()
-					switch patchbay.ErrorCode(err) {
-					case "":
-						won++
-					case patchbay.ECONFLICT:
-						lost++
-					default:
-						t.Errorf("Connect: %v", err)
-					}
+			won, lost := race(t, n, func() error {
+				_, err := srv.Service.Connect(ctx, a, srv.Project.ID, patchbay.NewConnection{
+					AuthConfigID: ac.ID, UserID: "racer", Exclusive: true,
+					Values: map[string]any{"api_key": "sk-race-0123456789"},
 				})
-			}
-			close(start)
-			wg.Wait()
+				return err
+			})
 			if won != 1 || lost != n-1 {
 				t.Errorf("%d exclusive connects won and %d lost; want 1 and %d", won, lost, n-1)
 			}
@@ -70,30 +80,10 @@ func TestRegenerateRace(t *testing.T) {
 				t.Fatal(err)
 			}
 			const n = 16
-			var (
-				wg        sync.WaitGroup
-				mu        sync.Mutex
-				won, lost int
-				start     = make(chan struct{})
-			)
-			for range n {
-				wg.Go(func() {
-					<-start
-					_, _, err := srv.Service.RegenerateAPIKey(ctx, a, srv.Org.ID, srv.Project.ID, k.ID)
-					mu.Lock()
-					defer mu.Unlock()
-					switch patchbay.ErrorCode(err) {
-					case "":
-						won++
-					case patchbay.ECONFLICT:
-						lost++
-					default:
-						t.Errorf("RegenerateAPIKey: %v", err)
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
+			won, lost := race(t, n, func() error {
+				_, _, err := srv.Service.RegenerateAPIKey(ctx, a, srv.Org.ID, srv.Project.ID, k.ID)
+				return err
+			})
 			if won != 1 || lost != n-1 {
 				t.Errorf("%d regenerations won and %d lost; want 1 and %d", won, lost, n-1)
 			}
