@@ -91,6 +91,9 @@ func (a *app) init(ctx context.Context) error {
 	}
 	checker := outbound.New(outbound.Config{Overrides: a.cfg.UpstreamOverrides, AllowHosts: a.cfg.OutboundAllowHosts})
 	a.svc = &patchbay.Service{Store: a.store, Sealer: a.keyring, Catalog: cat, Checker: checker, Now: time.Now, Rand: rand.Reader, Log: a.log}
+	if f, ok := a.store.(patchbay.Fence); ok {
+		a.svc.Fence = f
+	}
 	org, created, err := a.svc.Bootstrap(ctx, "owner@patchbay.local")
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)

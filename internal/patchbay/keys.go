@@ -120,7 +120,9 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, orgID, projectID, i
 	if err != nil {
 		return nil, err
 	}
-	s.evict(k.ID)
+	if err := s.evict(ctx, k.ID); err != nil {
+		return nil, err
+	}
 	return k, nil
 }
 
@@ -128,13 +130,24 @@ func (s *Service) revoke(ctx context.Context, tx Store, a Actor, orgID, projectI
 	return tx.RevokeAPIKey(ctx, orgID, projectID, id, a.Member.ID, s.Now())
 }
 
-func (s *Service) evict(keyIDs ...string) {
-	if s.Auth == nil {
-		return
+// evict makes committed revocations hold: the keys are evicted from this
+// instance's cache, then the Fence (if any) waits until every other live
+// instance has evicted them too or stopped trusting its cache.
+func (s *Service) evict(ctx context.Context, keyIDs ...string) error {
+	if len(keyIDs) == 0 {
+		return nil
 	}
-	for _, id := range keyIDs {
-		s.Auth.Revoked(id)
+	if s.Auth != nil {
+		for _, id := range keyIDs {
+			s.Auth.Revoked(id)
+		}
 	}
+	if s.Fence == nil {
+		return nil
+	}
+	// The revocation is committed whatever the caller's context does now:
+	// wait on a context of our own, bounded by the fence's lease.
+	return s.Fence.AwaitRevocations(context.WithoutCancel(ctx))
 }
 
 // RegenerateAPIKey revokes a key and issues a new one with the same name,
@@ -172,7 +185,9 @@ func (s *Service) RegenerateAPIKey(ctx context.Context, a Actor, orgID, projectI
 	if err != nil {
 		return nil, KeyToken{}, err
 	}
-	s.evict(id)
+	if err := s.evict(ctx, id); err != nil {
+		return nil, KeyToken{}, err
+	}
 	return nk, tok, nil
 }
 
@@ -219,7 +234,9 @@ func (s *Service) RegenerateProjectKey(ctx context.Context, a Actor, orgID, proj
 	if err != nil {
 		return nil, KeyToken{}, err
 	}
-	s.evict(revoked...)
+	if err := s.evict(ctx, revoked...); err != nil {
+		return nil, KeyToken{}, err
+	}
 	return nk, tok, nil
 }
 
@@ -229,7 +246,7 @@ const MaxLeakedBatch = 100
 // RevokeLeakedKeys revokes every active key among raw (keys found in public,
 // reported by anyone). It returns nothing a caller could use to learn
 // whether a key matched; the count is for logs and tests only.
-func (s *Service) RevokeLeakedKeys(ctx context.Context, raw []string, ip string) (int, error) {
+func (s *Service) RevokeLeakedKeys(ctx context.Context, raw []string, ip string) (n int, err error) {
 	if len(raw) == 0 {
 		return 0, Errorf(EINVALID, "api_keys must list at least one key.")
 	}
@@ -239,7 +256,11 @@ func (s *Service) RevokeLeakedKeys(ctx context.Context, raw []string, ip string)
 	var revoked []string
 	// Evict on every return: a failure part-way leaves earlier revocations
 	// committed, and those keys must stop working now all the same.
-	defer func() { s.evict(revoked...) }()
+	defer func() {
+		if ferr := s.evict(ctx, revoked...); ferr != nil && err == nil {
+			n, err = 0, ferr
+		}
+	}()
 	for _, r := range raw {
 		tok, err := ParseKey(strings.TrimSpace(r))
 		if err != nil {

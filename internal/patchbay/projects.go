@@ -118,6 +118,5 @@ func (s *Service) DeleteProject(ctx context.Context, a Actor, orgID, id string) 
 	if err != nil {
 		return err
 	}
-	s.evict(revoked...)
-	return nil
+	return s.evict(ctx, revoked...)
 }

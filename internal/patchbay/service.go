@@ -20,6 +20,10 @@ type Service struct {
 	// nil means credentials cannot be checked.
 	Checker CredentialChecker
 	Auth    *Authenticator // may be nil in tools that serve no requests (the CLI)
+	// Fence, when set, makes a revoke wait until every other instance has
+	// evicted the key (internal/postgres); nil when every process sees a
+	// revocation on its next request (internal/sqlite).
+	Fence Fence
 	Now     func() time.Time
 	Rand    io.Reader
 	Log     *slog.Logger

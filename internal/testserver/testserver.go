@@ -185,6 +185,9 @@ func assemble(st migrator, watcher patchbay.Watcher, log *slog.Logger, opts Opti
 	cleanup(func() { auth.Close() })
 	svc := &patchbay.Service{Store: st, Sealer: kr, Catalog: cat, Checker: outbound.New(opts.Outbound), Auth: auth,
 		Now: time.Now, Rand: rand.Reader, Log: log}
+	if f, ok := st.(patchbay.Fence); ok {
+		svc.Fence = f
+	}
 	org, _, err := svc.Bootstrap(ctx, "owner@example.com")
 	if err != nil {
 		return nil, err
