@@ -43,9 +43,15 @@ const devRootKeyFile = "root.key"
 // before writing anything, then migrates and bootstraps.
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log}
+	// A configured root key is parsed before the data dir or the database
+	// is touched: a malformed key must leave a fresh data dir uncreated.
+	root, configured, err := configuredRootKey(cfg)
+	if err != nil {
+		return nil, err
+	}
 	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if cfg.DatabaseURL == "" || cfg.RootKey == "" && cfg.RootKeyFile == "" {
+	if cfg.DatabaseURL == "" || !configured {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
@@ -64,24 +70,27 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		}
 		a.store, a.watcher = lite, lite.NewWatcher()
 	}
-	if err := a.init(openCtx); err != nil {
+	if !configured {
+		if root, err = a.devRootKey(openCtx); err != nil {
+			a.store.Close()
+			return nil, err
+		}
+	}
+	if err := a.init(openCtx, root); err != nil {
 		a.store.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *app) init(ctx context.Context) error {
-	root, err := a.rootKey(ctx)
-	if err != nil {
-		return err
-	}
+func (a *app) init(ctx context.Context, root patchbay.Secret) error {
 	if err := keyring.Check(ctx, a.store, root); err != nil {
 		return err
 	}
 	if err := a.store.Migrate(ctx); err != nil {
 		return err
 	}
+	var err error
 	if a.keyring, err = keyring.Open(ctx, a.store, root, rand.Reader, time.Now); err != nil {
 		return err
 	}
@@ -105,20 +114,27 @@ func (a *app) init(ctx context.Context) error {
 	return nil
 }
 
-// rootKey finds the root key: PATCHBAY_ROOT_KEY, PATCHBAY_ROOT_KEY_FILE, or
-// the development key file in the data dir, created on a database that has
-// never been sealed.
-func (a *app) rootKey(ctx context.Context) (patchbay.Secret, error) {
+// configuredRootKey parses the root key given by PATCHBAY_ROOT_KEY or
+// PATCHBAY_ROOT_KEY_FILE; configured is false when neither is set. It opens
+// nothing but the key file.
+func configuredRootKey(cfg config.Config) (root patchbay.Secret, configured bool, err error) {
 	switch {
-	case a.cfg.RootKey != "":
-		k, err := keyring.ParseRootKey(a.cfg.RootKey)
+	case cfg.RootKey != "":
+		k, err := keyring.ParseRootKey(cfg.RootKey)
 		if err != nil {
-			return k, fmt.Errorf("PATCHBAY_ROOT_KEY: %w", err)
+			return k, true, fmt.Errorf("PATCHBAY_ROOT_KEY: %w", err)
 		}
-		return k, nil
-	case a.cfg.RootKeyFile != "":
-		return readRootKey(a.cfg.RootKeyFile)
+		return k, true, nil
+	case cfg.RootKeyFile != "":
+		k, err := readRootKey(cfg.RootKeyFile)
+		return k, true, err
 	}
+	return patchbay.Secret{}, false, nil
+}
+
+// devRootKey is the root key when none is configured: the development key
+// file in the data dir, created on a database that has never been sealed.
+func (a *app) devRootKey(ctx context.Context) (patchbay.Secret, error) {
 	path := filepath.Join(a.cfg.DataDir, devRootKeyFile)
 	if _, err := os.Stat(path); err == nil {
 		a.warnDevKey(path, false)
