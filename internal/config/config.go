@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -32,44 +34,79 @@ type Config struct {
 	OutboundAllowHosts []string
 
 	envErr error // problems found in the environment by FlagSet
+
+	// flags is the parsed command line, to tell which flags were given.
+	flags *flag.FlagSet
+	// fromEnv maps a flag to the environment variable its default came
+	// from, so that errors name what the user actually set.
+	fromEnv map[string]string
+	// flagEnvErr holds bad environment defaults of flags; each is an error
+	// only if its flag was not given (flags win).
+	flagEnvErr map[string]error
 }
 
 // Env is the environment lookup, injectable for tests.
 type Env func(string) string
 
-// FlagSet returns the flags of a command, with defaults from env, bound to c.
+// FlagSet returns the flags of a command, with defaults from env, bound to
+// c. serve adds the flags only the server uses (listening, request logging,
+// outbound calls); the others are shared with the admin commands.
 func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	def := func(key, fallback string) string {
+	c.flags, c.fromEnv, c.flagEnvErr = fs, map[string]string{}, map[string]error{}
+	def := func(flagName, key, fallback string) string {
 		if v := env(key); v != "" {
+			c.fromEnv[flagName] = key
 			return v
 		}
 		return fallback
 	}
 	if serve {
-		fs.StringVar(&c.Addr, "addr", def("PATCHBAY_ADDR", "127.0.0.1:8080"), "`HOST:PORT` to listen on (env PATCHBAY_ADDR)")
-		accessLog, _ := strconv.ParseBool(def("PATCHBAY_ACCESS_LOG", "false"))
+		fs.StringVar(&c.Addr, "addr", def("addr", "PATCHBAY_ADDR", "127.0.0.1:8080"), "`HOST:PORT` to listen on (env PATCHBAY_ADDR)")
+		accessLog, err := strconv.ParseBool(def("access-log", "PATCHBAY_ACCESS_LOG", "false"))
+		if err != nil {
+			c.flagEnvErr["access-log"] = fmt.Errorf("PATCHBAY_ACCESS_LOG must be true or false; got %q", env("PATCHBAY_ACCESS_LOG"))
+		}
 		fs.BoolVar(&c.AccessLog, "access-log", accessLog, "log one line per request (env PATCHBAY_ACCESS_LOG)")
-	}
-	fs.StringVar(&c.DataDir, "data-dir", def("PATCHBAY_DATA_DIR", "./patchbay-data"), "`DIR` for the SQLite database and the development root key (env PATCHBAY_DATA_DIR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("PATCHBAY_DATABASE_URL"), "PostgreSQL `URL` (postgres://…); empty for SQLite in the data dir (env PATCHBAY_DATABASE_URL)")
-	fs.StringVar(&c.LogFormat, "log-format", def("PATCHBAY_LOG_FORMAT", "text"), "log format, text or json (env PATCHBAY_LOG_FORMAT)")
-	fs.StringVar(&c.LogLevel, "log-level", def("PATCHBAY_LOG_LEVEL", "info"), "debug, info, warn or error (env PATCHBAY_LOG_LEVEL)")
-	fs.Func("upstream-override", "`SLUG=URL`: call toolkit SLUG at URL instead of its base URL (repeatable; env PATCHBAY_UPSTREAM_OVERRIDES, comma-separated)", c.addOverride)
-	fs.Func("outbound-allow-host", "`HOST` that outbound calls may reach even on a private address (repeatable; env PATCHBAY_OUTBOUND_ALLOW_HOSTS)", func(h string) error {
-		c.OutboundAllowHosts = append(c.OutboundAllowHosts, strings.TrimSpace(h))
-		return nil
-	})
-	for _, o := range splitList(env("PATCHBAY_UPSTREAM_OVERRIDES")) {
-		if err := c.addOverride(o); err != nil {
-			c.envErr = errors.Join(c.envErr, fmt.Errorf("PATCHBAY_UPSTREAM_OVERRIDES: %w", err))
+		fs.StringVar(&c.LogLevel, "log-level", def("log-level", "PATCHBAY_LOG_LEVEL", "info"), "debug, info, warn or error (env PATCHBAY_LOG_LEVEL)")
+		fs.Func("upstream-override", "`SLUG=URL`: call toolkit SLUG at URL instead of its base URL (repeatable; env PATCHBAY_UPSTREAM_OVERRIDES, comma-separated)", c.addOverride)
+		fs.Func("outbound-allow-host", "`HOST` that outbound calls may reach even on a private address (repeatable; env PATCHBAY_OUTBOUND_ALLOW_HOSTS, comma-separated)", c.addAllowHost)
+		for _, o := range splitList(env("PATCHBAY_UPSTREAM_OVERRIDES")) {
+			if err := c.addOverride(o); err != nil {
+				c.envErr = errors.Join(c.envErr, fmt.Errorf("PATCHBAY_UPSTREAM_OVERRIDES: %w", err))
+			}
+		}
+		for _, h := range splitList(env("PATCHBAY_OUTBOUND_ALLOW_HOSTS")) {
+			if err := c.addAllowHost(h); err != nil {
+				c.envErr = errors.Join(c.envErr, fmt.Errorf("PATCHBAY_OUTBOUND_ALLOW_HOSTS: %w", err))
+			}
 		}
 	}
-	c.OutboundAllowHosts = append(c.OutboundAllowHosts, splitList(env("PATCHBAY_OUTBOUND_ALLOW_HOSTS"))...)
+	fs.StringVar(&c.DataDir, "data-dir", def("data-dir", "PATCHBAY_DATA_DIR", "./patchbay-data"), "`DIR` for the SQLite database and the development root key (env PATCHBAY_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", def("database-url", "PATCHBAY_DATABASE_URL", ""), "PostgreSQL `URL` (postgres://…); empty for SQLite in the data dir (env PATCHBAY_DATABASE_URL)")
+	fs.StringVar(&c.LogFormat, "log-format", def("log-format", "PATCHBAY_LOG_FORMAT", "text"), "log format, text or json (env PATCHBAY_LOG_FORMAT)")
 	c.RootKey = env("PATCHBAY_ROOT_KEY")
 	c.RootKeyFile = env("PATCHBAY_ROOT_KEY_FILE")
 	return fs
+}
+
+// given reports whether flag name was on the command line.
+func (c *Config) given(name string) bool {
+	found := false
+	if c.flags != nil && c.flags.Parsed() {
+		c.flags.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	}
+	return found
+}
+
+// source names where the value of flag name came from, for errors: the
+// environment variable if it supplied the value, else the flag.
+func (c *Config) source(name string) string {
+	if key, ok := c.fromEnv[name]; ok && !c.given(name) {
+		return key
+	}
+	return "--" + name
 }
 
 func splitList(s string) []string {
@@ -80,6 +117,15 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func (c *Config) addAllowHost(h string) error {
+	h = strings.TrimSpace(h)
+	if net.ParseIP(h) == nil && !validHostname(h) {
+		return fmt.Errorf("outbound allow host %q must be a host name or an IP address (no scheme or port)", h)
+	}
+	c.OutboundAllowHosts = append(c.OutboundAllowHosts, h)
+	return nil
 }
 
 func (c *Config) addOverride(v string) error {
@@ -95,22 +141,44 @@ func (c *Config) addOverride(v string) error {
 	return nil
 }
 
-// Validate checks the settings without opening anything.
+// Validate checks the settings without opening anything. An error names
+// the flag or the environment variable the bad value came from.
 func (c *Config) Validate(serve bool) error {
 	errs := []error{c.envErr}
+	names := make([]string, 0, len(c.flagEnvErr))
+	for name := range c.flagEnvErr {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !c.given(name) {
+			errs = append(errs, c.flagEnvErr[name])
+		}
+	}
 	if serve {
-		if err := validateAddr(c.Addr); err != nil {
+		if err := validateAddr(c.source("addr"), c.Addr); err != nil {
 			errs = append(errs, err)
+		}
+		if c.LogLevel != "" {
+			var l slog.Level
+			if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+				errs = append(errs, fmt.Errorf("%s: log level must be debug, info, warn or error; got %q", c.source("log-level"), c.LogLevel))
+			}
 		}
 	}
 	if c.DatabaseURL == "" && strings.TrimSpace(c.DataDir) == "" {
-		errs = append(errs, errors.New("--data-dir must not be empty"))
+		errs = append(errs, fmt.Errorf("%s must not be empty", c.source("data-dir")))
 	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			errs = append(errs, errors.New("--database-url must be a postgres:// or postgresql:// URL"))
+			errs = append(errs, fmt.Errorf("%s must be a postgres:// or postgresql:// URL", c.source("database-url")))
 		}
+	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("%s: log format must be text or json; got %q", c.source("log-format"), c.LogFormat))
 	}
 	if c.RootKey != "" && c.RootKeyFile != "" {
 		errs = append(errs, errors.New("set PATCHBAY_ROOT_KEY or PATCHBAY_ROOT_KEY_FILE, not both"))
@@ -123,17 +191,18 @@ func (c *Config) Validate(serve bool) error {
 	return errors.Join(errs...)
 }
 
-func validateAddr(addr string) error {
+// validateAddr checks addr, which came from src (a flag or variable name).
+func validateAddr(src, addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--addr %q is not HOST:PORT: %v", addr, err)
+		return fmt.Errorf("%s %q is not HOST:PORT: %v", src, addr, err)
 	}
 	n, err := strconv.Atoi(port)
 	if err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("--addr %q: port must be a number from 0 to 65535", addr)
+		return fmt.Errorf("%s %q: port must be a number from 0 to 65535", src, addr)
 	}
 	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
-		return fmt.Errorf("--addr %q: %q is not an IP address or host name", addr, host)
+		return fmt.Errorf("%s %q: %q is not an IP address or host name", src, addr, host)
 	}
 	return nil
 }
