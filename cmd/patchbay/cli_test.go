@@ -129,7 +129,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"keys", "list", "--database-url", "mysql://x"}, "--database-url must be a postgres:// or postgresql:// URL"},
 		{[]string{"serve", "--addr", "nonsense"}, `--addr "nonsense" is not HOST:PORT`},
 		{[]string{"serve", "--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999": port must be a number from 0 to 65535`},
-		{[]string{"serve", "--log-format", "xml"}, "log format must be text or json"},
+		{[]string{"serve", "--log-format", "xml"}, `--log-format must be text or json; got "xml"`},
 		{[]string{"serve", "now"}, "serve takes no arguments"},
 	}
 	for _, c := range cases {

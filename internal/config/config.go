@@ -162,7 +162,7 @@ func (c *Config) Validate(serve bool) error {
 		if c.LogLevel != "" {
 			var l slog.Level
 			if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
-				errs = append(errs, fmt.Errorf("%s: log level must be debug, info, warn or error; got %q", c.source("log-level"), c.LogLevel))
+				errs = append(errs, fmt.Errorf("%s must be debug, info, warn or error; got %q", c.source("log-level"), c.LogLevel))
 			}
 		}
 	}
@@ -178,7 +178,7 @@ func (c *Config) Validate(serve bool) error {
 	switch c.LogFormat {
 	case "", "text", "json":
 	default:
-		errs = append(errs, fmt.Errorf("%s: log format must be text or json; got %q", c.source("log-format"), c.LogFormat))
+		errs = append(errs, fmt.Errorf("%s must be text or json; got %q", c.source("log-format"), c.LogFormat))
 	}
 	if c.RootKey != "" && c.RootKeyFile != "" {
 		errs = append(errs, errors.New("set PATCHBAY_ROOT_KEY or PATCHBAY_ROOT_KEY_FILE, not both"))
