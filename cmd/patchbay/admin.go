@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -17,76 +19,57 @@ import (
 // parseFlags parses args, turning -h into printed help and flag errors into
 // usage errors.
 func parseFlags(cio cmdIO, fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(cio.stdout)
-		fmt.Fprintf(cio.stdout, "usage of patchbay %s:\n", fs.Name())
-		fs.PrintDefaults()
-		return nil
-	}
-	if err != nil {
-		return usagef("%s: %v", fs.Name(), err)
-	}
-	return nil
+	_, err := parseOrHelp(cio, fs, args)
+	return err
 }
 
-// adminCmd runs one admin subcommand against the configured database.
-func adminCmd(cio cmdIO, name string, args []string) error {
-	var (
-		cfg                  config.Config
-		fs                   = cfg.FlagSet(name, cio.env, false)
-		keyName, project     string
-		org, active, withKey bool
-		email, role, member  string
-		limit                int
-	)
-	switch name {
-	case "keys create":
-		fs.StringVar(&keyName, "name", "", "the key's `NAME` (required)")
-		fs.StringVar(&project, "project", "", "project `ID` (default: the default project)")
-		fs.BoolVar(&org, "org", false, "create an organization key (oak_…) instead of a project key")
-		fs.StringVar(&member, "member", "", "`EMAIL` of the member the key acts as (default: the owner)")
-	case "keys list":
-		fs.StringVar(&project, "project", "", "only keys of project `ID`")
-		fs.BoolVar(&org, "org", false, "only organization keys")
-		fs.BoolVar(&active, "active", false, "hide revoked keys")
-	case "keys revoke", "projects list", "members list", "keyring rotate", "keyring status":
-	case "projects create":
-		fs.StringVar(&keyName, "name", "", "the project's `NAME` (required)")
-		fs.BoolVar(&withKey, "with-key", false, "also create the project's first API key and print it")
-	case "members add":
-		fs.StringVar(&email, "email", "", "the member's `EMAIL` (required)")
-		fs.StringVar(&role, "role", "member", "owner, admin or member")
-		fs.StringVar(&keyName, "name", "", "display `NAME`")
-	case "audit list":
-		fs.StringVar(&project, "project", "", "only events of project `ID`")
-		fs.IntVar(&limit, "limit", 50, "at most `N` events")
-	default:
-		return usagef("unknown command %q (see 'patchbay help')", name)
+// parseOrHelp is parseFlags that also reports whether it printed help.
+func parseOrHelp(cio cmdIO, fs *flag.FlagSet, args []string) (helped bool, err error) {
+	fs.SetOutput(io.Discard)
+	err = fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		commandUsage(cio.stdout, fs)
+		return true, nil
 	}
-	if err := parseFlags(cio, fs, args); err != nil || fs.Parsed() && helpAsked(args) {
+	if err != nil {
+		return false, usagef("%s: %v", fs.Name(), err)
+	}
+	return false, nil
+}
+
+// adminRun is an admin command whose flags are defined: check runs once
+// they are parsed, before anything is opened, so that a mistyped command
+// never creates a data dir, a database or a root key; run runs against the
+// opened database.
+type adminRun struct {
+	check func(args []string) error // nil: the command takes no arguments
+	run   func(x *adminCtx, args []string) error
+}
+
+// adminCtx is what an admin command runs with.
+type adminCtx struct {
+	ctx    context.Context
+	app    *app
+	actor  patchbay.Actor // the owner: admin commands act as the owner
+	out    io.Writer      // results
+	errOut io.Writer      // what was done, for a person
+}
+
+// runAdmin runs the admin command c: its flags, its checks, then its run
+// against the configured database.
+func runAdmin(cio cmdIO, c *command, args []string) error {
+	var cfg config.Config
+	fs := cfg.FlagSet(c.name, cio.env, false)
+	r := c.admin(fs)
+	if helped, err := parseOrHelp(cio, fs, args); err != nil || helped {
 		return err
 	}
-	wantArgs := 0
-	if name == "keys revoke" {
-		wantArgs = 1
+	check := r.check
+	if check == nil {
+		check = func(args []string) error { return noArgs(c.name, args) }
 	}
-	if fs.NArg() != wantArgs {
-		if wantArgs == 1 {
-			return usagef("keys revoke takes exactly one key ID")
-		}
-		return usagef("%s takes no arguments; got %q", name, fs.Args())
-	}
-	if org && project != "" {
-		return usagef("--org and --project exclude each other")
-	}
-	// Required flags are checked before anything is opened, so a mistyped
-	// command never creates a data dir, a database or a root key.
-	switch {
-	case (name == "keys create" || name == "projects create") && strings.TrimSpace(keyName) == "":
-		return usagef("%s: --name is required", name)
-	case name == "members add" && strings.TrimSpace(email) == "":
-		return usagef("members add: --email is required")
+	if err := check(fs.Args()); err != nil {
+		return err
 	}
 	if err := cfg.Validate(false); err != nil {
 		return usagef("%v", err)
@@ -101,156 +84,279 @@ func adminCmd(cio cmdIO, name string, args []string) error {
 		return err
 	}
 	defer a.Close()
-	ctx := cio.ctx
-	actor, err := a.owner(ctx)
+	actor, err := a.owner(cio.ctx)
 	if err != nil {
 		return err
 	}
-	out, errOut := cio.stdout, cio.stderr
+	return r.run(&adminCtx{ctx: cio.ctx, app: a, actor: actor, out: cio.stdout, errOut: cio.stderr}, fs.Args())
+}
 
-	switch name {
-	case "keys create":
-		nk := patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: a.org.ID, ProjectID: project, Name: keyName}
-		if org {
-			nk.Kind = patchbay.KeyKindOrg
-		} else if project == "" {
-			ps, err := a.store.ListProjects(ctx, a.org.ID, "", 1)
+func noArgs(name string, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments; got %q", name, args)
+	}
+	return nil
+}
+
+// required fails when a required flag is empty.
+func required(name, flagName, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return usagef("%s: %s is required", name, flagName)
+	}
+	return nil
+}
+
+// keysCreate creates an API key and prints it, alone on stdout.
+func keysCreate(fs *flag.FlagSet) adminRun {
+	name := fs.String("name", "", "the key's `NAME` (required)")
+	project := fs.String("project", "", "project `ID` (default: the default project)")
+	org := fs.Bool("org", false, "create an organization key (oak_…) instead of a project key")
+	member := fs.String("member", "", "`EMAIL` of the member the key acts as (default: the owner)")
+	return adminRun{
+		check: func(args []string) error {
+			if err := noArgs("keys create", args); err != nil {
+				return err
+			}
+			if *org && *project != "" {
+				return usagef("--org and --project exclude each other")
+			}
+			return required("keys create", "--name", *name)
+		},
+		run: func(x *adminCtx, _ []string) error {
+			a, ctx := x.app, x.ctx
+			nk := patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: a.org.ID, ProjectID: *project, Name: *name}
+			if *org {
+				nk.Kind = patchbay.KeyKindOrg
+			} else if *project == "" {
+				ps, err := a.store.ListProjects(ctx, a.org.ID, "", 1)
+				if err != nil {
+					return err
+				}
+				if len(ps) == 0 {
+					return errors.New("the organization has no project: create one with 'patchbay projects create'")
+				}
+				nk.ProjectID = ps[0].ID
+			}
+			if *member != "" {
+				m, err := a.store.GetMemberByEmail(ctx, a.org.ID, *member)
+				if err != nil {
+					return err
+				}
+				nk.Owner = m
+			}
+			k, tok, err := a.svc.CreateAPIKey(ctx, x.actor, nk)
 			if err != nil {
 				return err
 			}
-			if len(ps) == 0 {
-				return errors.New("the organization has no project: create one with 'patchbay projects create'")
+			fmt.Fprintf(x.errOut, "created %s key %s (%q) in %s; it is shown once, below, and never again\n",
+				k.Kind, k.ID, k.Name, orDash(k.ProjectID, "organization "+k.OrgID))
+			fmt.Fprintln(x.out, tok.Secret.Reveal())
+			return nil
+		},
+	}
+}
+
+// keysList lists API keys, masked.
+func keysList(fs *flag.FlagSet) adminRun {
+	project := fs.String("project", "", "only keys of project `ID`")
+	org := fs.Bool("org", false, "only organization keys")
+	active := fs.Bool("active", false, "hide revoked keys")
+	return adminRun{
+		check: func(args []string) error {
+			if err := noArgs("keys list", args); err != nil {
+				return err
 			}
-			nk.ProjectID = ps[0].ID
-		}
-		if member != "" {
-			m, err := a.store.GetMemberByEmail(ctx, a.org.ID, member)
+			if *org && *project != "" {
+				return usagef("--org and --project exclude each other")
+			}
+			return nil
+		},
+		run: func(x *adminCtx, _ []string) error {
+			f := patchbay.KeyFilter{OrgID: x.app.org.ID, ProjectID: *project, IncludeRevoked: !*active}
+			if *org {
+				f.Kind = patchbay.KeyKindOrg
+			}
+			keys, err := x.app.svc.ListAPIKeys(x.ctx, x.actor, f)
 			if err != nil {
 				return err
 			}
-			nk.Owner = m
-		}
-		k, tok, err := a.svc.CreateAPIKey(ctx, actor, nk)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(errOut, "created %s key %s (%q) in %s; it is shown once, below, and never again\n",
-			k.Kind, k.ID, k.Name, orDash(k.ProjectID, "organization "+k.OrgID))
-		fmt.Fprintln(out, tok.Secret.Reveal())
+			tw := tabwriter.NewWriter(x.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tKIND\tPROJECT\tKEY\tSTATUS\tCREATED\tLAST USED\tREVOKED\tREVOKED BY")
+			for _, k := range keys {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Kind, orDash(k.ProjectID, "-"),
+					k.Masked(), k.Status(), stamp(&k.CreatedAt), stamp(k.LastUsedAt), stamp(k.RevokedAt), orDash(k.RevokedBy, "-"))
+			}
+			return tw.Flush()
+		},
+	}
+}
 
-	case "keys list":
-		f := patchbay.KeyFilter{OrgID: a.org.ID, ProjectID: project, IncludeRevoked: !active}
-		if org {
-			f.Kind = patchbay.KeyKindOrg
-		}
-		keys, err := a.svc.ListAPIKeys(ctx, actor, f)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tKIND\tPROJECT\tKEY\tSTATUS\tCREATED\tLAST USED\tREVOKED\tREVOKED BY")
-		for _, k := range keys {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Kind, orDash(k.ProjectID, "-"),
-				k.Masked(), k.Status(), stamp(&k.CreatedAt), stamp(k.LastUsedAt), stamp(k.RevokedAt), orDash(k.RevokedBy, "-"))
-		}
-		return tw.Flush()
+// keysRevoke revokes one API key; revoking it again changes nothing.
+func keysRevoke(*flag.FlagSet) adminRun {
+	return adminRun{
+		check: func(args []string) error {
+			if len(args) != 1 {
+				return usagef("keys revoke takes exactly one key ID")
+			}
+			return nil
+		},
+		run: func(x *adminCtx, args []string) error {
+			k, err := x.app.svc.RevokeAPIKey(x.ctx, x.actor, x.app.org.ID, "", args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(x.out, "revoked %s (%q) at %s\n", k.ID, k.Name, stamp(k.RevokedAt))
+			return nil
+		},
+	}
+}
 
-	case "keys revoke":
-		k, err := a.svc.RevokeAPIKey(ctx, actor, a.org.ID, "", fs.Arg(0))
+// projectsList lists the organization's projects.
+func projectsList(*flag.FlagSet) adminRun {
+	return adminRun{run: func(x *adminCtx, _ []string) error {
+		ps, err := x.app.store.ListProjects(x.ctx, x.app.org.ID, "", 10_000)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "revoked %s (%q) at %s\n", k.ID, k.Name, stamp(k.RevokedAt))
-
-	case "projects list":
-		ps, err := a.store.ListProjects(ctx, a.org.ID, "", 10_000)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(x.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tCREATED")
 		for _, p := range ps {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.ID, p.Name, stamp(&p.CreatedAt))
 		}
 		return tw.Flush()
+	}}
+}
 
-	case "projects create":
-		cp, err := a.svc.CreateProject(ctx, actor, a.org.ID, keyName, withKey)
+// projectsCreate creates a project and prints its ID, or with --with-key
+// its first API key.
+func projectsCreate(fs *flag.FlagSet) adminRun {
+	name := fs.String("name", "", "the project's `NAME` (required)")
+	withKey := fs.Bool("with-key", false, "also create the project's first API key and print it")
+	return adminRun{
+		check: func(args []string) error {
+			if err := noArgs("projects create", args); err != nil {
+				return err
+			}
+			return required("projects create", "--name", *name)
+		},
+		run: func(x *adminCtx, _ []string) error {
+			cp, err := x.app.svc.CreateProject(x.ctx, x.actor, x.app.org.ID, *name, *withKey)
+			if err != nil {
+				return err
+			}
+			if cp.Key != nil {
+				fmt.Fprintf(x.errOut, "created project %s (%q) with key %s; the key is shown once, below\n", cp.Project.ID, cp.Project.Name, cp.Key.ID)
+				fmt.Fprintln(x.out, cp.Token.Secret.Reveal())
+			} else {
+				fmt.Fprintf(x.errOut, "created project %q\n", cp.Project.Name)
+				fmt.Fprintln(x.out, cp.Project.ID)
+			}
+			return nil
+		},
+	}
+}
+
+// membersAdd adds a member to the organization and prints its ID.
+func membersAdd(fs *flag.FlagSet) adminRun {
+	email := fs.String("email", "", "the member's `EMAIL` (required)")
+	role := fs.String("role", "member", "the member's `ROLE`: owner, admin or member")
+	name := fs.String("name", "", "display `NAME`")
+	return adminRun{
+		check: func(args []string) error {
+			if err := noArgs("members add", args); err != nil {
+				return err
+			}
+			return required("members add", "--email", *email)
+		},
+		run: func(x *adminCtx, _ []string) error {
+			m, err := x.app.svc.AddMember(x.ctx, x.actor, x.app.org.ID, *email, *name, patchbay.Role(*role))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(x.errOut, "added %s as %s\n", m.Email, m.Role)
+			fmt.Fprintln(x.out, m.ID)
+			return nil
+		},
+	}
+}
+
+// membersList lists the organization's members.
+func membersList(*flag.FlagSet) adminRun {
+	return adminRun{run: func(x *adminCtx, _ []string) error {
+		ms, err := x.app.store.ListMembers(x.ctx, x.app.org.ID)
 		if err != nil {
 			return err
 		}
-		if cp.Key != nil {
-			fmt.Fprintf(errOut, "created project %s (%q) with key %s; the key is shown once, below\n", cp.Project.ID, cp.Project.Name, cp.Key.ID)
-			fmt.Fprintln(out, cp.Token.Secret.Reveal())
-		} else {
-			fmt.Fprintf(errOut, "created project %q\n", cp.Project.Name)
-			fmt.Fprintln(out, cp.Project.ID)
-		}
-
-	case "members add":
-		m, err := a.svc.AddMember(ctx, actor, a.org.ID, email, keyName, patchbay.Role(role))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(errOut, "added %s as %s\n", m.Email, m.Role)
-		fmt.Fprintln(out, m.ID)
-
-	case "members list":
-		ms, err := a.store.ListMembers(ctx, a.org.ID)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(x.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE")
 		for _, m := range ms {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Email, orDash(m.Name, "-"), m.Role)
 		}
 		return tw.Flush()
+	}}
+}
 
-	case "keyring rotate":
-		term, err := a.keyring.Rotate(ctx)
+// keyringRotate starts a new key term and re-encrypts every sealed value
+// under it.
+func keyringRotate(*flag.FlagSet) adminRun {
+	return adminRun{run: func(x *adminCtx, _ []string) error {
+		term, err := x.app.keyring.Rotate(x.ctx)
 		if err != nil {
 			return err
 		}
-		n, err := a.keyring.Reencrypt(ctx, a.store, 500)
+		n, err := x.app.keyring.Reencrypt(x.ctx, x.app.store, 500)
 		if err != nil {
 			return fmt.Errorf("rotated to term %d, but re-encryption stopped (running servers will finish it): %w", term, err)
 		}
-		fmt.Fprintf(out, "active key term is now %d; re-encrypted %d values\n", term, n)
+		fmt.Fprintf(x.out, "active key term is now %d; re-encrypted %d values\n", term, n)
+		return nil
+	}}
+}
 
-	case "keyring status":
-		counts, err := a.store.CountSecretsByTerm(ctx)
+// keyringStatus prints the active key term and how many values each term
+// seals.
+func keyringStatus(*flag.FlagSet) adminRun {
+	return adminRun{run: func(x *adminCtx, _ []string) error {
+		counts, err := x.app.store.CountSecretsByTerm(x.ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "active term: %d\n", a.keyring.ActiveTerm())
+		fmt.Fprintf(x.out, "active term: %d\n", x.app.keyring.ActiveTerm())
 		terms := make([]uint32, 0, len(counts))
 		for t := range counts {
 			terms = append(terms, t)
 		}
 		sort.Slice(terms, func(i, j int) bool { return terms[i] < terms[j] })
 		for _, t := range terms {
-			fmt.Fprintf(out, "term %d: %d sealed values\n", t, counts[t])
+			fmt.Fprintf(x.out, "term %d: %d sealed values\n", t, counts[t])
 		}
+		return nil
+	}}
+}
 
-	case "audit list":
-		events, err := a.svc.ListAudit(ctx, actor, a.org.ID, project, limit)
+// auditList lists the newest audit events.
+func auditList(fs *flag.FlagSet) adminRun {
+	project := fs.String("project", "", "only events of project `ID`")
+	limit := fs.Int("limit", 50, "at most `N` events")
+	return adminRun{run: func(x *adminCtx, _ []string) error {
+		events, err := x.app.svc.ListAudit(x.ctx, x.actor, x.app.org.ID, *project, *limit)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(x.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "WHEN\tACTION\tTARGET\tACTOR\tVIA KEY\tFROM")
 		for _, e := range events {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", stamp(&e.At), e.Action, e.TargetID, orDash(e.ActorID, "-"), orDash(e.ActorKey, "-"), orDash(e.IP, "-"))
 		}
 		return tw.Flush()
-	}
-	return nil
+	}}
 }
 
+// helpAsked reports whether args ask for help (serve and version call
+// parseFlags, which prints it, and then stop).
 func helpAsked(args []string) bool {
 	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
+		if isHelpFlag(a) {
 			return true
 		}
 	}

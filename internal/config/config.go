@@ -69,7 +69,7 @@ func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
 			c.flagEnvErr["access-log"] = fmt.Errorf("PATCHBAY_ACCESS_LOG must be true or false; got %q", env("PATCHBAY_ACCESS_LOG"))
 		}
 		fs.BoolVar(&c.AccessLog, "access-log", accessLog, "log one line per request (env PATCHBAY_ACCESS_LOG)")
-		fs.StringVar(&c.LogLevel, "log-level", def("log-level", "PATCHBAY_LOG_LEVEL", "info"), "debug, info, warn or error (env PATCHBAY_LOG_LEVEL)")
+		fs.StringVar(&c.LogLevel, "log-level", def("log-level", "PATCHBAY_LOG_LEVEL", "info"), "log `LEVEL`: debug, info, warn or error (env PATCHBAY_LOG_LEVEL)")
 		fs.Func("upstream-override", "`SLUG=URL`: call toolkit SLUG at URL instead of its base URL (repeatable; env PATCHBAY_UPSTREAM_OVERRIDES, comma-separated)", c.addOverride)
 		fs.Func("outbound-allow-host", "`HOST` that outbound calls may reach even on a private address (repeatable; env PATCHBAY_OUTBOUND_ALLOW_HOSTS, comma-separated)", c.addAllowHost)
 		for _, o := range splitList(env("PATCHBAY_UPSTREAM_OVERRIDES")) {
@@ -85,7 +85,7 @@ func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
 	}
 	fs.StringVar(&c.DataDir, "data-dir", def("data-dir", "PATCHBAY_DATA_DIR", "./patchbay-data"), "`DIR` for the SQLite database and the development root key (env PATCHBAY_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", def("database-url", "PATCHBAY_DATABASE_URL", ""), "PostgreSQL `URL` (postgres://…); empty for SQLite in the data dir (env PATCHBAY_DATABASE_URL)")
-	fs.StringVar(&c.LogFormat, "log-format", def("log-format", "PATCHBAY_LOG_FORMAT", "text"), "log format, text or json (env PATCHBAY_LOG_FORMAT)")
+	fs.StringVar(&c.LogFormat, "log-format", def("log-format", "PATCHBAY_LOG_FORMAT", "text"), "log `FORMAT`, text or json (env PATCHBAY_LOG_FORMAT)")
 	c.RootKey = env("PATCHBAY_ROOT_KEY")
 	c.RootKeyFile = env("PATCHBAY_ROOT_KEY_FILE")
 	return fs
