@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -212,5 +213,26 @@ func TestBadEnvOnTheCommandLine(t *testing.T) {
 	r = runCLI(t, e.with("PATCHBAY_LOG_FORMAT", "xml"), "projects", "list")
 	if r.code != exitUsage || !strings.Contains(r.stderr, `patchbay: PATCHBAY_LOG_FORMAT must be text or json; got "xml"`) {
 		t.Fatalf("projects list with PATCHBAY_LOG_FORMAT=xml: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestREADMEListsCommands: the README's "Admin commands" block has every
+// admin command of the table, written as its synopsis, and version.
+func TestREADMEListsCommands(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		lines[l] = true
+	}
+	for _, c := range commands {
+		if c.name == "serve" {
+			continue
+		}
+		if syn := c.synopsis(false); !lines[syn] {
+			t.Errorf("README.md lacks the line %q", syn)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -186,4 +187,32 @@ func TestRedactedDatabaseURL(t *testing.T) {
 			t.Errorf("RedactedDatabaseURL(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestREADMEListsSettings: every variable and flag config reads is in the
+// README's table.
+func TestREADMEListsSettings(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := regexp.MustCompile(`"(PATCHBAY_[A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(vars) == 0 {
+		t.Fatal("no variables found in config.go")
+	}
+	for _, v := range vars {
+		if !strings.Contains(string(readme), "| `"+v[1]+"` |") {
+			t.Errorf("README.md's table lacks %s", v[1])
+		}
+	}
+	var c Config
+	c.FlagSet("serve", func(string) string { return "" }, true).VisitAll(func(f *flag.Flag) {
+		if !strings.Contains(string(readme), "| `--"+f.Name) {
+			t.Errorf("README.md's table lacks --%s", f.Name)
+		}
+	})
 }
