@@ -1,7 +1,11 @@
 // Package testdb opens fresh, migrated stores for tests: a SQLite file in a
-// temporary directory, or a PostgreSQL schema of its own in the database
-// named by PATCHBAY_TEST_POSTGRES_URL. Without that variable PostgreSQL
-// tests skip, except under CI, where they fail: CI must run them.
+// temporary directory, or a PostgreSQL schema of its own in the test
+// database.
+//
+// The test database is PATCHBAY_TEST_POSTGRES_URL or, when that is unset,
+// postgres://postgres@127.0.0.1:5432/test if it answers. If it does not,
+// PostgreSQL tests skip, except under CI, where they fail: CI must run
+// them. PATCHBAY_TEST_POSTGRES_URL=off skips them on purpose, also under CI.
 package testdb
 
 import (
@@ -9,10 +13,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for schema setup
 
@@ -41,18 +49,86 @@ func SQLite(t testing.TB) *sqlite.Store {
 	return s
 }
 
+// envURL names the test database; "off" turns the PostgreSQL tests off.
+const envURL = "PATCHBAY_TEST_POSTGRES_URL"
+
+// DefaultPostgresURL is the test database used when PATCHBAY_TEST_POSTGRES_URL
+// is unset: the one the development machines and CI run.
+const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test"
+
+// defaultURL is what is probed; a variable so that tests can point it at a
+// closed port.
+var defaultURL = DefaultPostgresURL
+
+// pingTimeout bounds the probe of the default database: a local server
+// answers in milliseconds, and a refused port fails at once.
+const pingTimeout = 2 * time.Second
+
+var (
+	baseOnce sync.Once
+	baseURL  string // the test database, "" if there is none
+	noBase   string // why there is none
+	required bool   // no test database is a failure (CI), not a skip
+)
+
+// resolveBase finds the test database, once per process, and says once on
+// stderr why PostgreSQL tests skip, if they do.
+func resolveBase() {
+	baseOnce.Do(func() {
+		switch v := os.Getenv(envURL); v {
+		case "off":
+			noBase = envURL + "=off"
+		case "":
+			if err := ping(defaultURL); err != nil {
+				// One line: pgx spreads a refused connection over several.
+				noBase = fmt.Sprintf("%s is not set and %s does not answer (%s)", envURL, redacted(defaultURL), strings.Join(strings.Fields(err.Error()), " "))
+				required = os.Getenv("CI") != ""
+				break
+			}
+			baseURL = defaultURL
+			// Tests that read the variable themselves see the database
+			// found here too.
+			os.Setenv(envURL, baseURL)
+		default:
+			baseURL = v
+		}
+		if baseURL == "" && !required {
+			fmt.Fprintf(os.Stderr, "testdb: PostgreSQL tests skip: %s\n", noBase)
+		}
+	})
+}
+
+func ping(u string) error {
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// PostgresBaseURL returns the URL of the test database itself, or skips the
+// test when there is none (failing instead under CI).
+func PostgresBaseURL(t testing.TB) string {
+	t.Helper()
+	resolveBase()
+	if baseURL == "" {
+		if required {
+			t.Fatalf("no PostgreSQL test database, and CI must run the PostgreSQL tests: %s", noBase)
+		}
+		t.Skip("PostgreSQL tests skip: " + noBase)
+	}
+	return baseURL
+}
+
 // PostgresURL returns the URL of a fresh, empty schema in the test database
-// (dropped when t ends), or skips the test when no test database is
-// configured, failing instead under CI.
+// (dropped when t ends), or skips the test when there is no test database
+// (failing instead under CI).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("PATCHBAY_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PATCHBAY_TEST_POSTGRES_URL is not set, and CI must run the PostgreSQL tests")
-		}
-		t.Skip("PATCHBAY_TEST_POSTGRES_URL is not set")
-	}
+	base := PostgresBaseURL(t)
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
@@ -62,7 +138,7 @@ func PostgresURL(t testing.TB) string {
 	}
 	t.Cleanup(func() { admin.Close() })
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema (is PostgreSQL at PATCHBAY_TEST_POSTGRES_URL running?): %v", err)
+		t.Fatalf("create schema (is PostgreSQL at %s running?): %v", redacted(base), err)
 	}
 	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
 	u, err := url.Parse(base)
@@ -88,4 +164,13 @@ func Postgres(t testing.TB) *postgres.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// redacted is u without its password, for messages.
+func redacted(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return p.Redacted()
 }
