@@ -1,7 +1,8 @@
 # bench runs the performance benchmarks in bench/ (see bench/*_bench_test.go):
-# patchbay against bare net/http under load, and key verification with 1k
-# and 1M keys in the database. Each does one fixed-size measurement and
-# prints its figures; set PATCHBAY_TEST_POSTGRES_URL for the PostgreSQL run.
+# patchbay against bare net/http under load, the SDKs' read calls each
+# against bare net/http, and key verification with 1k and 1M keys in the
+# database. Each does one fixed-size measurement and prints its figures;
+# set PATCHBAY_TEST_POSTGRES_URL for the PostgreSQL runs.
 .PHONY: bench
 bench:
 	go test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./bench/

@@ -45,12 +45,12 @@ func childEnv() []string {
 	return env
 }
 
-// MustCreateKey runs `patchbay keys create` on dataDir and returns the key
-// it prints.
-func MustCreateKey(tb testing.TB, bin, dataDir string) string {
+// MustCreateKey runs `patchbay keys create` on dataDir, with extra flags
+// (such as --database-url) after it, and returns the key it prints.
+func MustCreateKey(tb testing.TB, bin, dataDir string, extra ...string) string {
 	tb.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, "keys", "create", "--name", "bench", "--data-dir", dataDir)
+	cmd := exec.Command(bin, append([]string{"keys", "create", "--name", "bench", "--data-dir", dataDir}, extra...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = childEnv(), &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		tb.Fatalf("patchbay keys create: %v\n%s", err, &stderr)
