@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/patchbay-dev/patchbay/internal/app"
 	"github.com/patchbay-dev/patchbay/internal/config"
 	"github.com/patchbay-dev/patchbay/internal/logging"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
@@ -49,8 +50,8 @@ type adminRun struct {
 // adminCtx is what an admin command runs with.
 type adminCtx struct {
 	ctx    context.Context
-	app    *app
-	actor  patchbay.Actor // the owner: admin commands act as the owner
+	app    *app.App
+	actor  *patchbay.Principal // the owner, through the CLI
 	out    io.Writer      // results
 	errOut io.Writer      // what was done, for a person
 }
@@ -79,12 +80,12 @@ func runAdmin(cio cmdIO, c *command, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	a, err := openApp(cio.ctx, cfg, log)
+	a, err := app.Open(cio.ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	actor, err := a.owner(cio.ctx)
+	actor, err := a.CLIPrincipal(cio.ctx)
 	if err != nil {
 		return err
 	}
@@ -123,28 +124,28 @@ func keysCreate(fs *flag.FlagSet) adminRun {
 			return required("keys create", "--name", *name)
 		},
 		run: func(x *adminCtx, _ []string) error {
-			a, ctx := x.app, x.ctx
-			nk := patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: a.org.ID, ProjectID: *project, Name: *name}
+			svc, ctx := x.app.Service, x.ctx
+			nk := patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: *project, Name: *name}
 			if *org {
 				nk.Kind = patchbay.KeyKindOrg
 			} else if *project == "" {
-				ps, err := a.store.ListProjects(ctx, a.org.ID, "", 1)
+				ps, _, err := svc.ListProjects(ctx, x.actor, "", 1)
 				if err != nil {
 					return err
 				}
 				if len(ps) == 0 {
 					return errors.New("the organization has no project: create one with 'patchbay projects create'")
 				}
-				nk.ProjectID = ps[0].ID
+				nk.ProjectID = ps[0].Project.ID
 			}
 			if *member != "" {
-				m, err := a.store.GetMemberByEmail(ctx, a.org.ID, *member)
+				m, err := svc.MemberByEmail(ctx, x.actor, *member)
 				if err != nil {
 					return err
 				}
 				nk.Owner = m
 			}
-			k, tok, err := a.svc.CreateAPIKey(ctx, x.actor, nk)
+			k, tok, err := svc.CreateAPIKey(ctx, x.actor, nk)
 			if err != nil {
 				return err
 			}
@@ -172,11 +173,11 @@ func keysList(fs *flag.FlagSet) adminRun {
 			return nil
 		},
 		run: func(x *adminCtx, _ []string) error {
-			f := patchbay.KeyFilter{OrgID: x.app.org.ID, ProjectID: *project, IncludeRevoked: !*active}
+			q := patchbay.KeyQuery{ProjectID: *project, IncludeRevoked: !*active}
 			if *org {
-				f.Kind = patchbay.KeyKindOrg
+				q.Kind = patchbay.KeyKindOrg
 			}
-			keys, err := x.app.svc.ListAPIKeys(x.ctx, x.actor, f)
+			keys, err := x.app.Service.ListAPIKeys(x.ctx, x.actor, q)
 			if err != nil {
 				return err
 			}
@@ -201,7 +202,7 @@ func keysRevoke(*flag.FlagSet) adminRun {
 			return nil
 		},
 		run: func(x *adminCtx, args []string) error {
-			k, err := x.app.svc.RevokeAPIKey(x.ctx, x.actor, x.app.org.ID, "", args[0])
+			k, err := x.app.Service.RevokeAPIKey(x.ctx, x.actor, args[0])
 			if err != nil {
 				return err
 			}
@@ -214,13 +215,14 @@ func keysRevoke(*flag.FlagSet) adminRun {
 // projectsList lists the organization's projects.
 func projectsList(*flag.FlagSet) adminRun {
 	return adminRun{run: func(x *adminCtx, _ []string) error {
-		ps, err := x.app.store.ListProjects(x.ctx, x.app.org.ID, "", 10_000)
+		ps, _, err := x.app.Service.ListProjects(x.ctx, x.actor, "", 10_000)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(x.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tCREATED")
-		for _, p := range ps {
+		for _, pv := range ps {
+			p := pv.Project
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.ID, p.Name, stamp(&p.CreatedAt))
 		}
 		return tw.Flush()
@@ -240,7 +242,7 @@ func projectsCreate(fs *flag.FlagSet) adminRun {
 			return required("projects create", "--name", *name)
 		},
 		run: func(x *adminCtx, _ []string) error {
-			cp, err := x.app.svc.CreateProject(x.ctx, x.actor, x.app.org.ID, *name, *withKey)
+			cp, err := x.app.Service.CreateProject(x.ctx, x.actor, *name, *withKey)
 			if err != nil {
 				return err
 			}
@@ -269,7 +271,7 @@ func membersAdd(fs *flag.FlagSet) adminRun {
 			return required("members add", "--email", *email)
 		},
 		run: func(x *adminCtx, _ []string) error {
-			m, err := x.app.svc.AddMember(x.ctx, x.actor, x.app.org.ID, *email, *name, patchbay.Role(*role))
+			m, err := x.app.Service.AddMember(x.ctx, x.actor, *email, *name, patchbay.Role(*role))
 			if err != nil {
 				return err
 			}
@@ -283,7 +285,7 @@ func membersAdd(fs *flag.FlagSet) adminRun {
 // membersList lists the organization's members.
 func membersList(*flag.FlagSet) adminRun {
 	return adminRun{run: func(x *adminCtx, _ []string) error {
-		ms, err := x.app.store.ListMembers(x.ctx, x.app.org.ID)
+		ms, err := x.app.Service.ListMembers(x.ctx, x.actor)
 		if err != nil {
 			return err
 		}
@@ -300,11 +302,10 @@ func membersList(*flag.FlagSet) adminRun {
 // under it.
 func keyringRotate(*flag.FlagSet) adminRun {
 	return adminRun{run: func(x *adminCtx, _ []string) error {
-		term, err := x.app.keyring.Rotate(x.ctx)
-		if err != nil {
+		term, n, err := x.app.Service.RotateKeyring(x.ctx, x.actor, 500)
+		if err != nil && term == 0 {
 			return err
 		}
-		n, err := x.app.keyring.Reencrypt(x.ctx, x.app.store, 500)
 		if err != nil {
 			return fmt.Errorf("rotated to term %d, but re-encryption stopped (running servers will finish it): %w", term, err)
 		}
@@ -317,11 +318,11 @@ func keyringRotate(*flag.FlagSet) adminRun {
 // seals.
 func keyringStatus(*flag.FlagSet) adminRun {
 	return adminRun{run: func(x *adminCtx, _ []string) error {
-		counts, err := x.app.store.CountSecretsByTerm(x.ctx)
+		active, counts, err := x.app.Service.KeyringStatus(x.ctx, x.actor)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(x.out, "active term: %d\n", x.app.keyring.ActiveTerm())
+		fmt.Fprintf(x.out, "active term: %d\n", active)
 		terms := make([]uint32, 0, len(counts))
 		for t := range counts {
 			terms = append(terms, t)
@@ -339,7 +340,7 @@ func auditList(fs *flag.FlagSet) adminRun {
 	project := fs.String("project", "", "only events of project `ID`")
 	limit := fs.Int("limit", 50, "at most `N` events")
 	return adminRun{run: func(x *adminCtx, _ []string) error {
-		events, err := x.app.svc.ListAudit(x.ctx, x.actor, x.app.org.ID, *project, *limit)
+		events, err := x.app.Service.ListAudit(x.ctx, x.actor, *project, *limit)
 		if err != nil {
 			return err
 		}

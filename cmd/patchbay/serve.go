@@ -9,10 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/patchbay-dev/patchbay/internal/app"
 	"github.com/patchbay-dev/patchbay/internal/config"
-	"github.com/patchbay-dev/patchbay/internal/httpapi"
 	"github.com/patchbay-dev/patchbay/internal/logging"
-	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
 func serveCmd(cio cmdIO, args []string) error {
@@ -46,11 +45,8 @@ func serveCmd(cio cmdIO, args []string) error {
 // running is a started server.
 type running struct {
 	Addr     string
-	app      *app
-	auth     *patchbay.Authenticator
+	app      *app.App
 	http     *http.Server
-	stopBG   context.CancelFunc
-	bgDone   chan struct{}
 	serveErr chan error
 }
 
@@ -61,47 +57,30 @@ func startServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
 	}
-	a, err := openApp(ctx, cfg, log)
+	a, err := app.Open(ctx, cfg, log, app.Options{})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	auth := patchbay.NewAuthenticator(a.store, a.watcher, time.Now, log, patchbay.AuthOptions{})
-	if err := auth.Start(ctx); err != nil {
+	if err := a.Start(ctx); err != nil {
 		ln.Close()
 		a.Close()
-		return nil, fmt.Errorf("start revocation watcher: %w", err)
+		return nil, err
 	}
-	a.svc.Auth = auth
-	api := httpapi.New(httpapi.Config{
-		Service: a.svc, Auth: auth, Log: log, Now: time.Now, AccessLog: cfg.AccessLog,
-		Ready: func(ctx context.Context) error { return a.store.Ping(ctx) },
-	})
 	r := &running{
-		Addr: ln.Addr().String(), app: a, auth: auth,
+		Addr: ln.Addr().String(), app: a,
 		http: &http.Server{
-			Handler:           api,
+			Handler:           a.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			WriteTimeout:      120 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
-		bgDone:   make(chan struct{}),
 		serveErr: make(chan error, 1),
 	}
-	bgCtx, stop := context.WithCancel(context.Background())
-	r.stopBG = stop
-	go func() {
-		defer close(r.bgDone)
-		a.keyring.Run(bgCtx, a.store, 10*time.Second, log)
-	}()
 	go func() { r.serveErr <- r.http.Serve(ln) }()
-	db := "sqlite " + cfg.DataDir
-	if cfg.DatabaseURL != "" {
-		db = "postgres " + cfg.RedactedDatabaseURL()
-	}
-	log.Info("patchbay listening", "addr", r.Addr, "database", db, "org", a.org.ID)
+	log.Info("patchbay listening", "addr", r.Addr, "database", a.Database(), "org", a.Org.ID)
 	return r, nil
 }
 
@@ -112,7 +91,5 @@ func (r *running) Shutdown(ctx context.Context) error {
 	if serr := <-r.serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
-	r.stopBG()
-	<-r.bgDone
-	return errors.Join(err, r.auth.Close(), r.app.Close())
+	return errors.Join(err, r.app.Close())
 }

@@ -1,66 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
-	"sync"
 
+	"github.com/patchbay-dev/patchbay/internal/httpserver"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
-
-// statuses maps domain codes to HTTP statuses: the only such map. The
-// legacy SDK turns any status outside {400,401,404,408,429,500,502} into a
-// TypeError, so authentication failures are always 401, never 403.
-var statuses = map[string]int{
-	patchbay.EINVALID:      http.StatusBadRequest,
-	patchbay.EUNAUTHORIZED: http.StatusUnauthorized,
-	patchbay.EFORBIDDEN:    http.StatusForbidden,
-	patchbay.ENOTFOUND:     http.StatusNotFound,
-	patchbay.ECONFLICT:     http.StatusConflict,
-	patchbay.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	patchbay.ERATELIMIT:    http.StatusTooManyRequests,
-	patchbay.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	patchbay.EINTERNAL:     http.StatusInternalServerError,
-}
-
-// errMethod marks a request whose path exists for other methods only.
-var errMethod = errors.New("method not allowed")
-
-func statusOf(err error) int {
-	if errors.Is(err, errMethod) {
-		return http.StatusMethodNotAllowed
-	}
-	if s, ok := statuses[patchbay.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
-// surface is an API generation; each has its own error envelope.
-type surface int
-
-const (
-	surfacePlain  surface = iota // health endpoints and unknown paths
-	surfaceLegacy                // /api/v1, /api/v2: {"message", "name", "status", "requestId"}
-	surfaceV3                    // /api/v3, /api/v3.1: {"error": {"message", "code", "status", "request_id"}}
-)
-
-func surfaceOf(path string) surface {
-	switch {
-	case hasPathPrefix(path, "/api/v1"), hasPathPrefix(path, "/api/v2"):
-		return surfaceLegacy
-	case hasPathPrefix(path, "/api/v3"), hasPathPrefix(path, "/api/v3.1"):
-		return surfaceV3
-	}
-	return surfacePlain
-}
-
-func hasPathPrefix(path, prefix string) bool {
-	return len(path) >= len(prefix) && path[:len(prefix)] == prefix && (len(path) == len(prefix) || path[len(prefix)] == '/')
-}
 
 // legacyNames are the error names composio-core reads into its messages.
 var legacyNames = map[int]string{
@@ -94,66 +40,26 @@ type v3ErrorBody struct {
 	Errors       []any  `json:"errors"`
 }
 
-// writeError writes err in the envelope of the request's surface. Internal
-// errors are logged with their cause; the client sees a generic message.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
-	msg := patchbay.ErrorMessage(err)
-	rid := requestID(r.Context())
-	if status >= 500 {
-		s.log.ErrorContext(r.Context(), "request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
+// legacyEnvelope writes a failure as the legacy API does:
+// {"message", "name", "type", "status", "requestId"}, plus details on a 400.
+func legacyEnvelope(w http.ResponseWriter, r *http.Request, f *httpserver.Failure) {
+	le := legacyError{Message: f.Message, Name: legacyNames[f.Status], Type: f.Code, Status: f.Status, RequestID: f.RequestID}
+	var named *legacyNamedError
+	if errors.As(f.Err, &named) {
+		le.Name = named.name
 	}
-	var body any
-	switch surfaceOf(r.URL.Path) {
-	case surfaceLegacy:
-		le := legacyError{Message: msg, Name: legacyNames[status], Type: patchbay.ErrorCode(err), Status: status, RequestID: rid}
-		var named *legacyNamedError
-		if errors.As(err, &named) {
-			le.Name = named.name
-		}
-		if status == http.StatusBadRequest {
-			le.Details = []string{msg}
-		}
-		body = le
-	case surfaceV3:
-		body = v3Error{Error: v3ErrorBody{Message: msg, Code: status, Slug: patchbay.ErrorCode(err), Status: status, RequestID: rid, Errors: []any{}}}
-	default:
-		body = map[string]any{"message": msg, "status": status, "request_id": rid}
+	if f.Status == http.StatusBadRequest {
+		le.Details = []string{f.Message}
 	}
-	if status == http.StatusUnauthorized || status == http.StatusConflict {
-		// No retry helps a bad credential or a conflict with the current
-		// state; @composio/core retries 409s unless told not to
-		// (composio-v3.md §1.1, §6.8).
-		w.Header().Set("x-should-retry", "false")
-	}
-	writeJSON(w, status, body)
+	writeJSON(w, f.Status, le)
 }
 
-var (
-	jsonContentType = []string{"application/json; charset=utf-8"}
-	bufPool         = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-)
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 { // don't pool the odd huge listing
-			buf.Reset()
-			bufPool.Put(buf)
-		}
-	}()
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
-		// Only our own wire types are marshalled; this is a bug.
-		slog.Error("marshal response", "err", err)
-		buf.Reset()
-		buf.WriteString(`{"message":"Internal error."}` + "\n")
-		status = http.StatusInternalServerError
-	}
-	// The canonical key is set directly: this runs for every response.
-	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+// v3Envelope writes a failure as the v3.1 API does: {"error": {…}}.
+func v3Envelope(w http.ResponseWriter, r *http.Request, f *httpserver.Failure) {
+	writeJSON(w, f.Status, v3Error{Error: v3ErrorBody{Message: f.Message, Code: f.Status, Slug: f.Code, Status: f.Status, RequestID: f.RequestID, Errors: []any{}}})
 }
+
+func writeJSON(w http.ResponseWriter, status int, v any) { httpserver.WriteJSON(w, status, v) }
 
 // legacyNamedError gives a legacy error body a specific name, where the
 // legacy API's types name one (e.g. ApiKeyNotFoundError).

@@ -12,8 +12,12 @@ import (
 // toolkit, with its auth schemes.
 func (s *Server) legacyListApps(w http.ResponseWriter, r *http.Request) error {
 	category := strings.ToLower(r.URL.Query().Get("category"))
+	tks, err := s.svc.Toolkits(principal(r))
+	if err != nil {
+		return err
+	}
 	items := []legacyApp{}
-	for _, tk := range s.svc.Catalog.Toolkits() {
+	for _, tk := range tks {
 		if category != "" && !slices.ContainsFunc(tk.Categories, func(c patchbay.Category) bool {
 			return c.Slug == category || strings.EqualFold(c.Name, category)
 		}) {
@@ -31,8 +35,8 @@ func (s *Server) legacyGetApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tk, ok := s.svc.Catalog.Toolkit(name)
-	if !ok {
+	tk, err := s.svc.FindToolkit(principal(r), name)
+	if err != nil {
 		return errorf(patchbay.ENOTFOUND, "App %q not found.", truncate(name, 60))
 	}
 	writeJSON(w, http.StatusOK, toLegacyApp(tk))
@@ -41,14 +45,22 @@ func (s *Server) legacyGetApp(w http.ResponseWriter, r *http.Request) error {
 
 // legacyAppCategories: GET /api/v1/apps/list/categories.
 func (s *Server) legacyAppCategories(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"items": categories(s.svc.Catalog, false)})
+	tks, err := s.svc.Toolkits(principal(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": categories(tks, false)})
 	return nil
 }
 
 // legacyAppEnums: GET /api/v1/apps/list/enums, the app keys.
 func (s *Server) legacyAppEnums(w http.ResponseWriter, r *http.Request) error {
+	tks, err := s.svc.Toolkits(principal(r))
+	if err != nil {
+		return err
+	}
 	keys := []string{}
-	for _, tk := range s.svc.Catalog.Toolkits() {
+	for _, tk := range tks {
 		keys = append(keys, strings.ToUpper(tk.Slug))
 	}
 	writeJSON(w, http.StatusOK, keys)
@@ -56,9 +68,9 @@ func (s *Server) legacyAppEnums(w http.ResponseWriter, r *http.Request) error {
 }
 
 // categories lists the catalog's categories, sorted by slug.
-func categories(c patchbay.Catalog, detail bool) []v3Category {
+func categories(tks []*patchbay.Toolkit, detail bool) []v3Category {
 	seen := map[string]string{}
-	for _, tk := range c.Toolkits() {
+	for _, tk := range tks {
 		for _, cat := range tk.Categories {
 			seen[cat.Slug] = cat.Name
 		}

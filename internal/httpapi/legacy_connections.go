@@ -2,9 +2,9 @@ package httpapi
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
+	"github.com/patchbay-dev/patchbay/internal/httpserver"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
@@ -28,29 +28,30 @@ type legacyConnection struct {
 	ConnectionParams   map[string]any `json:"connectionParams,omitempty"`
 }
 
-func (s *Server) toLegacyConnection(ca *patchbay.ConnectedAccount, creds map[string]string) legacyConnection {
+// toLegacyConnection converts an account; connectionParams (the masked
+// credentials and the resolved base URL) only when withParams.
+func toLegacyConnection(v *patchbay.ConnectionView, withParams bool) legacyConnection {
 	out := legacyConnection{
-		ID: ca.ID, IntegrationID: ca.AuthConfigID, AppUniqueID: ca.Toolkit, AppName: ca.Toolkit, EntityID: ca.UserID,
-		ClientUniqueUserID: ca.UserID, Status: string(ca.Status), Enabled: !ca.Disabled, IsDisabled: ca.Disabled,
-		Labels: ca.Labels, CreatedAt: wireTime(ca.CreatedAt), UpdatedAt: wireTime(ca.UpdatedAt),
+		ID: v.ID, IntegrationID: v.AuthConfigID, AppUniqueID: v.Toolkit, AppName: v.Toolkit, EntityID: v.UserID,
+		ClientUniqueUserID: v.UserID, Status: string(v.Status), Enabled: !v.Disabled, IsDisabled: v.Disabled,
+		Labels: v.Labels, CreatedAt: wireTime(v.CreatedAt), UpdatedAt: wireTime(v.UpdatedAt),
 	}
 	if out.Labels == nil {
 		out.Labels = []string{}
 	}
-	if ca.StatusReason != "" {
-		out.StatusReason = &ca.StatusReason
+	if v.StatusReason != "" {
+		out.StatusReason = &v.StatusReason
 	}
-	tk, sc, err := s.svc.Scheme(ca.Toolkit, ca.Mode)
-	if err != nil {
+	if v.Scheme == nil {
 		return out
 	}
-	out.Logo = tk.Logo
-	if creds != nil {
+	out.Logo = v.ToolkitDef.Logo
+	if withParams {
 		params := map[string]any{}
-		for k, v := range patchbay.MaskCredentials(sc, creds) {
-			params[k] = v
+		for k, val := range v.Credentials {
+			params[k] = val
 		}
-		params["base_url"] = patchbay.Expand(sc.BaseURL, creds)
+		params["base_url"] = v.BaseURL
 		out.ConnectionParams = params
 	}
 	return out
@@ -82,23 +83,23 @@ func (s *Server) legacyInitiateConnection(w http.ResponseWriter, r *http.Request
 	if err := decodeJSON(r, &req, false); err != nil {
 		return err
 	}
-	projectID := principal(r).Key.ProjectID
+	p := principal(r)
 	app, cfg := req.parts()
 	var (
-		ac      *patchbay.AuthConfig
+		ac      *patchbay.AuthConfigView
 		created bool
 		err     error
 	)
 	switch {
 	case req.App != nil && req.App.IntegrationID != nil && *req.App.IntegrationID != "":
-		if ac, err = s.svc.Store.GetAuthConfig(r.Context(), projectID, *req.App.IntegrationID); err != nil {
+		if ac, err = s.svc.AuthConfig(r.Context(), p, *req.App.IntegrationID); err != nil {
 			return err
 		}
 		if app != "" && !strings.EqualFold(app, ac.Toolkit) {
 			return errorf(patchbay.EINVALID, "Integration %s is for %s, not %s.", ac.ID, ac.Toolkit, app)
 		}
 	case app != "":
-		if ac, created, err = s.svc.FindOrCreateAuthConfig(r.Context(), actor(r), projectID, app, cfg.Mode); err != nil {
+		if ac, created, err = s.svc.FindOrCreateAuthConfig(r.Context(), p, app, cfg.Mode); err != nil {
 			return err
 		}
 	default:
@@ -114,7 +115,7 @@ func (s *Server) legacyInitiateConnection(w http.ResponseWriter, r *http.Request
 			n.Labels = c.Extra.Labels
 		}
 	}
-	ca, err := s.svc.Connect(r.Context(), actor(r), projectID, n)
+	ca, err := s.svc.Connect(r.Context(), p, n)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (s *Server) legacyCreateConnection(w http.ResponseWriter, r *http.Request) 
 			break
 		}
 	}
-	ca, err := s.svc.Connect(r.Context(), actor(r), principal(r).Key.ProjectID, n)
+	ca, err := s.svc.Connect(r.Context(), principal(r), n)
 	if err != nil {
 		return err
 	}
@@ -164,11 +165,11 @@ func (s *Server) legacyGetConnection(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	ca, creds, err := s.svc.ConnectedAccount(r.Context(), principal(r).Key.ProjectID, id)
+	v, err := s.svc.ConnectedAccount(r.Context(), principal(r), id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.toLegacyConnection(ca, creds))
+	writeJSON(w, http.StatusOK, toLegacyConnection(v, true))
 	return nil
 }
 
@@ -177,7 +178,7 @@ func (s *Server) legacyGetConnection(w http.ResponseWriter, r *http.Request) err
 // on it).
 func (s *Server) legacyListConnections(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := patchbay.ConnectionFilter{ProjectID: principal(r).Key.ProjectID}
+	var f patchbay.ConnectionFilter
 	for _, key := range []string{"user_uuid", "entityId"} {
 		if v := q.Get(key); v != "" {
 			f.UserIDs = append(f.UserIDs, v)
@@ -213,42 +214,28 @@ func (s *Server) legacyListConnections(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	labels := queryList(r, "labels")
-	if len(labels) == 0 {
-		f.Page = patchbay.Page{Limit: pageSize, Offset: (page - 1) * pageSize, Desc: true}
-	} else {
-		f.Page = patchbay.Page{Desc: true} // labels filter in Go; page after
-	}
-	cas, total, err := s.svc.Store.ListConnectedAccounts(r.Context(), f)
+	f.Labels = queryList(r, "labels")
+	f.Page = patchbay.Page{Limit: pageSize, Offset: (page - 1) * pageSize, Desc: true}
+	cas, total, err := s.svc.ListConnectedAccounts(r.Context(), principal(r), f, false)
 	if err != nil {
 		return err
 	}
-	if len(labels) > 0 {
-		cas = slices.DeleteFunc(cas, func(ca *patchbay.ConnectedAccount) bool {
-			return !slices.ContainsFunc(labels, func(l string) bool { return slices.Contains(ca.Labels, l) })
-		})
-		total = len(cas)
-		if pageSize > 0 {
-			start := min((page-1)*pageSize, len(cas))
-			cas = cas[start:min(start+pageSize, len(cas))]
-		}
-	}
 	items := make([]legacyConnection, 0, len(cas))
-	for _, ca := range cas {
-		items = append(items, s.toLegacyConnection(ca, nil))
+	for _, v := range cas {
+		items = append(items, toLegacyConnection(v, false))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "totalPages": totalPages(total, pageSize), "page": page})
 	return nil
 }
 
 // legacySetConnectionDisabled: POST /api/v1/connectedAccounts/{id}/disable|enable (no body).
-func (s *Server) legacySetConnectionDisabled(disabled bool) handlerFunc {
+func (s *Server) legacySetConnectionDisabled(disabled bool) httpserver.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id", "Connected account")
 		if err != nil {
 			return err
 		}
-		if _, err := s.svc.SetConnectionDisabled(r.Context(), principal(r).Key.ProjectID, id, disabled); err != nil {
+		if _, err := s.svc.SetConnectionDisabled(r.Context(), principal(r), id, disabled); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "connectedAccountId": id})
@@ -262,7 +249,7 @@ func (s *Server) legacyDeleteConnection(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteConnection(r.Context(), principal(r).Key.ProjectID, id); err != nil {
+	if err := s.svc.DeleteConnection(r.Context(), principal(r), id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "count": 1})
@@ -284,7 +271,7 @@ func (s *Server) legacyReinitiate(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &req, false); err != nil {
 		return err
 	}
-	ca, err := s.svc.Reinitiate(r.Context(), principal(r).Key.ProjectID, id, req.Data)
+	ca, err := s.svc.Reinitiate(r.Context(), principal(r), id, req.Data)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -28,40 +27,25 @@ type legacyIntegration struct {
 	Count               map[string]int    `json:"_count"`
 }
 
-func (s *Server) toLegacyIntegration(ctx context.Context, ac *patchbay.AuthConfig, connections int) (legacyIntegration, error) {
-	tk, sc, err := s.svc.Scheme(ac.Toolkit, ac.Mode)
-	if err != nil {
-		return legacyIntegration{}, err
-	}
-	creds, err := s.svc.AuthConfigCredentials(ctx, ac)
-	if err != nil {
-		return legacyIntegration{}, err
-	}
-	limited := ac.Settings.RestrictToTools
+func toLegacyIntegration(v *patchbay.AuthConfigView) legacyIntegration {
+	limited := v.Settings.RestrictToTools
 	if limited == nil {
 		limited = []string{}
 	}
 	return legacyIntegration{
-		ID: ac.ID, Name: ac.Name, AuthScheme: string(ac.Mode), AuthConfig: patchbay.MaskCredentials(sc, creds),
-		CreatedAt: wireTime(ac.CreatedAt), UpdatedAt: wireTime(ac.UpdatedAt), Enabled: !ac.Disabled,
-		AppID: stableUUID(tk.Slug), AppName: tk.Slug, Logo: tk.Logo, UseComposioAuth: ac.Managed,
-		ExpectedInputFields: toLegacyFields(sc.FieldsFor(patchbay.ScopeConnection)),
-		LimitedActions:      limited, Count: map[string]int{"connections": connections},
-	}, nil
+		ID: v.ID, Name: v.Name, AuthScheme: string(v.Mode), AuthConfig: v.Credentials,
+		CreatedAt: wireTime(v.CreatedAt), UpdatedAt: wireTime(v.UpdatedAt), Enabled: !v.Disabled,
+		AppID: stableUUID(v.ToolkitDef.Slug), AppName: v.ToolkitDef.Slug, Logo: v.ToolkitDef.Logo, UseComposioAuth: v.Managed,
+		ExpectedInputFields: toLegacyFields(v.Scheme.FieldsFor(patchbay.ScopeConnection)),
+		LimitedActions:      limited, Count: map[string]int{"connections": v.Connections},
+	}
 }
 
-func (s *Server) writeLegacyIntegration(w http.ResponseWriter, r *http.Request, ac *patchbay.AuthConfig, status int, extra map[string]any) error {
-	counts, err := s.svc.Store.CountConnections(r.Context(), ac.ProjectID, []string{ac.ID})
-	if err != nil {
-		return err
-	}
-	li, err := s.toLegacyIntegration(r.Context(), ac, counts[ac.ID])
-	if err != nil {
-		return err
-	}
+func writeLegacyIntegration(w http.ResponseWriter, v *patchbay.AuthConfigView, status int, extra map[string]any) {
+	li := toLegacyIntegration(v)
 	if extra == nil {
 		writeJSON(w, status, li)
-		return nil
+		return
 	}
 	// Merge extra fields (integrationId, isNewIntegration) into the object.
 	out := map[string]any{
@@ -74,7 +58,6 @@ func (s *Server) writeLegacyIntegration(w http.ResponseWriter, r *http.Request, 
 		out[k] = v
 	}
 	writeJSON(w, status, out)
-	return nil
 }
 
 type legacyIntegrationRequest struct {
@@ -121,11 +104,12 @@ func (s *Server) legacyCreateIntegration(w http.ResponseWriter, r *http.Request)
 	if app == "" {
 		return errorf(patchbay.EINVALID, "app.uniqueKey is required: the app (toolkit) slug, e.g. \"serpapi\".")
 	}
-	ac, err := s.svc.CreateAuthConfig(r.Context(), actor(r), principal(r).Key.ProjectID, cfg)
+	v, err := s.svc.CreateAuthConfig(r.Context(), principal(r), cfg)
 	if err != nil {
 		return err
 	}
-	return s.writeLegacyIntegration(w, r, ac, http.StatusCreated, map[string]any{"integrationId": ac.ID})
+	writeLegacyIntegration(w, v, http.StatusCreated, map[string]any{"integrationId": v.ID})
+	return nil
 }
 
 // legacyGetOrCreateIntegration: POST /api/v2/integrations/get-or-create.
@@ -138,11 +122,12 @@ func (s *Server) legacyGetOrCreateIntegration(w http.ResponseWriter, r *http.Req
 	if app == "" {
 		return errorf(patchbay.EINVALID, "app.uniqueKey is required: the app (toolkit) slug, e.g. \"serpapi\".")
 	}
-	ac, created, err := s.svc.FindOrCreateAuthConfig(r.Context(), actor(r), principal(r).Key.ProjectID, app, cfg.Mode)
+	v, created, err := s.svc.FindOrCreateAuthConfig(r.Context(), principal(r), app, cfg.Mode)
 	if err != nil {
 		return err
 	}
-	return s.writeLegacyIntegration(w, r, ac, http.StatusOK, map[string]any{"integrationId": ac.ID, "isNewIntegration": created})
+	writeLegacyIntegration(w, v, http.StatusOK, map[string]any{"integrationId": v.ID, "isNewIntegration": created})
+	return nil
 }
 
 // legacyGetIntegration: GET /api/v1/integrations/{id}.
@@ -151,11 +136,12 @@ func (s *Server) legacyGetIntegration(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	ac, err := s.svc.Store.GetAuthConfig(r.Context(), principal(r).Key.ProjectID, id)
+	v, err := s.svc.AuthConfig(r.Context(), principal(r), id)
 	if err != nil {
 		return err
 	}
-	return s.writeLegacyIntegration(w, r, ac, http.StatusOK, nil)
+	writeLegacyIntegration(w, v, http.StatusOK, nil)
+	return nil
 }
 
 // legacyListIntegrations: GET /api/v1/integrations?appName=&showDisabled=&page=&pageSize=.
@@ -174,35 +160,19 @@ func (s *Server) legacyListIntegrations(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	f := patchbay.AuthConfigFilter{
-		ProjectID: principal(r).Key.ProjectID, Toolkit: r.URL.Query().Get("appName"),
+		Toolkit:      r.URL.Query().Get("appName"),
 		ShowDisabled: showDisabled != nil && *showDisabled, Page: patchbay.Page{Limit: pageSize, Offset: (page - 1) * pageSize},
 	}
-	acs, total, err := s.svc.Store.ListAuthConfigs(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	counts, err := s.svc.Store.CountConnections(r.Context(), f.ProjectID, authConfigIDs(acs))
+	acs, total, err := s.svc.ListAuthConfigs(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
 	items := make([]legacyIntegration, 0, len(acs))
-	for _, ac := range acs {
-		li, err := s.toLegacyIntegration(r.Context(), ac, counts[ac.ID])
-		if err != nil {
-			return err
-		}
-		items = append(items, li)
+	for _, v := range acs {
+		items = append(items, toLegacyIntegration(v))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "totalPages": totalPages(total, pageSize), "page": page})
 	return nil
-}
-
-func authConfigIDs(acs []*patchbay.AuthConfig) []string {
-	ids := make([]string, len(acs))
-	for i, ac := range acs {
-		ids[i] = ac.ID
-	}
-	return ids
 }
 
 func totalPages(total, size int) int {
@@ -219,7 +189,7 @@ func (s *Server) legacyDeleteIntegration(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Store.DeleteAuthConfig(r.Context(), principal(r).Key.ProjectID, id); err != nil {
+	if err := s.svc.DeleteAuthConfig(r.Context(), principal(r), id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "count": 1})

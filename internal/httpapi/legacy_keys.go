@@ -45,36 +45,16 @@ func toLegacyKey(k *patchbay.APIKey, creator *patchbay.Member) legacyKey {
 	return out
 }
 
-// memberIndex resolves creators for a listing with one query.
-func (s *Server) memberIndex(r *http.Request, orgID string) (map[string]*patchbay.Member, error) {
-	ms, err := s.svc.Store.ListMembers(r.Context(), orgID)
-	if err != nil {
-		return nil, err
-	}
-	idx := make(map[string]*patchbay.Member, len(ms))
-	for _, m := range ms {
-		idx[m.ID] = m
-	}
-	return idx, nil
-}
-
 // legacyListKeys: GET /api/v1/api_keys, a bare array of the project's keys,
 // newest first, revoked ones included and marked.
 func (s *Server) legacyListKeys(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	keys, err := s.svc.ListAPIKeys(r.Context(), actor(r), patchbay.KeyFilter{
-		OrgID: p.Key.OrgID, ProjectID: p.Key.ProjectID, Kind: patchbay.KeyKindProject, IncludeRevoked: true,
-	})
-	if err != nil {
-		return err
-	}
-	members, err := s.memberIndex(r, p.Key.OrgID)
+	keys, err := s.svc.ListAPIKeys(r.Context(), principal(r), patchbay.KeyQuery{Kind: patchbay.KeyKindProject, IncludeRevoked: true})
 	if err != nil {
 		return err
 	}
 	out := make([]legacyKey, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, toLegacyKey(k, members[k.CreatedBy]))
+		out = append(out, toLegacyKey(k.APIKey, k.Creator))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -95,22 +75,15 @@ func (s *Server) legacyCreateKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := principal(r)
-	k, tok, err := s.svc.CreateAPIKey(r.Context(), actor(r), patchbay.NewKey{
-		Kind: patchbay.KeyKindProject, OrgID: p.Key.OrgID, ProjectID: p.Key.ProjectID, Name: name,
-	})
+	k, tok, err := s.svc.CreateAPIKey(r.Context(), principal(r), patchbay.NewKey{Kind: patchbay.KeyKindProject, Name: name})
 	if err != nil {
 		return err
 	}
-	return s.writeNewLegacyKey(w, r, k, tok, http.StatusCreated)
+	return s.writeNewLegacyKey(w, k, tok, http.StatusCreated)
 }
 
-func (s *Server) writeNewLegacyKey(w http.ResponseWriter, r *http.Request, k *patchbay.APIKey, tok patchbay.KeyToken, status int) error {
-	creator, err := s.svc.Store.GetMember(r.Context(), k.OrgID, k.CreatedBy)
-	if err != nil {
-		return err
-	}
-	out := toLegacyKey(k, creator)
+func (s *Server) writeNewLegacyKey(w http.ResponseWriter, k *patchbay.KeyRecord, tok patchbay.KeyToken, status int) error {
+	out := toLegacyKey(k.APIKey, k.Creator)
 	out.Key, out.IsHidden = tok.Secret.Reveal(), false
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, out)
@@ -120,8 +93,7 @@ func (s *Server) writeNewLegacyKey(w http.ResponseWriter, r *http.Request, k *pa
 // legacyRevokeKey: DELETE /api/v1/api_keys/{id} → {"deleted": true}. The
 // key is revoked, not erased: it stays listed as revoked.
 func (s *Server) legacyRevokeKey(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	if _, err := s.svc.RevokeAPIKey(r.Context(), actor(r), p.Key.OrgID, p.Key.ProjectID, r.PathValue("id")); err != nil {
+	if _, err := s.svc.RevokeAPIKey(r.Context(), principal(r), r.PathValue("id")); err != nil {
 		return legacyName(err, patchbay.ENOTFOUND, "ApiKeyNotFoundError")
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"deleted": true})
@@ -131,12 +103,11 @@ func (s *Server) legacyRevokeKey(w http.ResponseWriter, r *http.Request) error {
 // legacyRegenerateKey: POST /api/v1/api_keys/{id}/regenerate (a patchbay
 // extension): revokes the key and returns its replacement, once.
 func (s *Server) legacyRegenerateKey(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	k, tok, err := s.svc.RegenerateAPIKey(r.Context(), actor(r), p.Key.OrgID, p.Key.ProjectID, r.PathValue("id"))
+	k, tok, err := s.svc.RegenerateAPIKey(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return s.writeNewLegacyKey(w, r, k, tok, http.StatusCreated)
+	return s.writeNewLegacyKey(w, k, tok, http.StatusCreated)
 }
 
 type clientInfo struct {
@@ -161,8 +132,8 @@ type clientInfo struct {
 func (s *Server) legacyClientInfo(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	var out clientInfo
-	out.Client.ID, out.Client.OrgID, out.Client.Email, out.Client.Name = p.Key.ProjectID, p.Key.OrgID, p.Member.Email, p.Member.Name
-	out.APIKey.ID, out.APIKey.Name, out.APIKey.Key = p.Key.ID, p.Key.Name, p.Key.Masked()
+	out.Client.ID, out.Client.OrgID, out.Client.Email, out.Client.Name = p.ProjectID, p.OrgID, p.Member.Email, p.Member.Name
+	out.APIKey.ID, out.APIKey.Name, out.APIKey.Key = p.Credential.ID, p.Credential.Name, p.Credential.Masked
 	out.APIKey.MemberID, out.APIKey.Role = p.Member.ID, string(p.Member.Role)
 	writeJSON(w, http.StatusOK, &out)
 	return nil

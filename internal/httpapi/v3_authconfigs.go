@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -49,47 +48,26 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (s *Server) toV3AuthConfig(ctx context.Context, ac *patchbay.AuthConfig, connections int) (v3AuthConfig, error) {
-	tk, sc, err := s.svc.Scheme(ac.Toolkit, ac.Mode)
-	if err != nil {
-		return v3AuthConfig{}, err
-	}
-	creds, err := s.svc.AuthConfigCredentials(ctx, ac)
-	if err != nil {
-		return v3AuthConfig{}, err
-	}
+func toV3AuthConfig(v *patchbay.AuthConfigView) v3AuthConfig {
 	typ, status := "custom", "ENABLED"
-	if ac.Managed {
+	if v.Managed {
 		typ = "default"
 	}
-	if ac.Disabled {
+	if v.Disabled {
 		status = "DISABLED"
 	}
 	return v3AuthConfig{
-		ID: ac.ID, UUID: stableUUID("auth_config:" + ac.ID), Type: typ, Name: ac.Name,
-		Toolkit:    v3ToolkitRef{Slug: tk.Slug, Logo: tk.Logo},
-		AuthScheme: string(ac.Mode), IsComposioManaged: ac.Managed, Credentials: patchbay.MaskCredentials(sc, creds),
-		Status: status, CreatedBy: ac.CreatedBy, CreatedAt: wireTime(ac.CreatedAt), LastUpdatedAt: wireTime(ac.UpdatedAt),
-		NoOfConnections: connections, ExpectedInputFields: []any{}, RestrictToFollowingTools: nonNil(ac.Settings.RestrictToTools),
+		ID: v.ID, UUID: stableUUID("auth_config:" + v.ID), Type: typ, Name: v.Name,
+		Toolkit:    v3ToolkitRef{Slug: v.ToolkitDef.Slug, Logo: v.ToolkitDef.Logo},
+		AuthScheme: string(v.Mode), IsComposioManaged: v.Managed, Credentials: v.Credentials,
+		Status: status, CreatedBy: v.CreatedBy, CreatedAt: wireTime(v.CreatedAt), LastUpdatedAt: wireTime(v.UpdatedAt),
+		NoOfConnections: v.Connections, ExpectedInputFields: []any{}, RestrictToFollowingTools: nonNil(v.Settings.RestrictToTools),
 		ToolAccessConfig: v3ToolAccess{
-			ToolsForConnectedAccountCreation: nonNil(ac.Settings.ToolsForConnection),
-			ToolsAvailableForExecution:       nonNil(ac.Settings.ToolsForExecution),
+			ToolsForConnectedAccountCreation: nonNil(v.Settings.ToolsForConnection),
+			ToolsAvailableForExecution:       nonNil(v.Settings.ToolsForExecution),
 		},
-		IsEnabledForToolRouter: ac.Settings.IsEnabledForToolRouter,
-	}, nil
-}
-
-func (s *Server) writeV3AuthConfig(w http.ResponseWriter, r *http.Request, ac *patchbay.AuthConfig) error {
-	counts, err := s.svc.Store.CountConnections(r.Context(), ac.ProjectID, []string{ac.ID})
-	if err != nil {
-		return err
+		IsEnabledForToolRouter: v.Settings.IsEnabledForToolRouter,
 	}
-	out, err := s.toV3AuthConfig(r.Context(), ac, counts[ac.ID])
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 type v3ToolAccessRequest struct {
@@ -152,7 +130,7 @@ func (s *Server) createAuthConfig(w http.ResponseWriter, r *http.Request) error 
 			n.Settings.ToolsForConnection, n.Settings.ToolsForExecution = t.ToolsForConnectedAccountCreation, t.ToolsAvailableForExecution
 		}
 	}
-	ac, err := s.svc.CreateAuthConfig(r.Context(), actor(r), principal(r).Key.ProjectID, n)
+	ac, err := s.svc.CreateAuthConfig(r.Context(), principal(r), n)
 	if err != nil {
 		return err
 	}
@@ -168,11 +146,12 @@ func (s *Server) createAuthConfig(w http.ResponseWriter, r *http.Request) error 
 
 // getAuthConfig: GET /auth_configs/{id}.
 func (s *Server) getAuthConfig(w http.ResponseWriter, r *http.Request) error {
-	ac, err := s.svc.Store.GetAuthConfig(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"))
+	v, err := s.svc.AuthConfig(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return s.writeV3AuthConfig(w, r, ac)
+	writeJSON(w, http.StatusOK, toV3AuthConfig(v))
+	return nil
 }
 
 // listAuthConfigs: GET /auth_configs?toolkit_slug=&is_composio_managed=&show_disabled=&search=&cursor=&limit=.
@@ -193,13 +172,12 @@ func (s *Server) listAuthConfigs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	projectID := principal(r).Key.ProjectID
 	f := patchbay.AuthConfigFilter{
-		ProjectID: projectID, Toolkit: r.URL.Query().Get("toolkit_slug"), Managed: managed,
+		Toolkit: r.URL.Query().Get("toolkit_slug"), Managed: managed,
 		ShowDisabled: showDisabled != nil && *showDisabled, Search: r.URL.Query().Get("search"),
 		Page: patchbay.Page{After: after, Limit: limit + 1},
 	}
-	acs, total, err := s.svc.Store.ListAuthConfigs(r.Context(), f)
+	acs, total, err := s.svc.ListAuthConfigs(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
@@ -208,17 +186,9 @@ func (s *Server) listAuthConfigs(w http.ResponseWriter, r *http.Request) error {
 		acs = acs[:limit]
 		out.NextCursor = encodeCursor(page+1, acs[limit-1].ID)
 	}
-	counts, err := s.svc.Store.CountConnections(r.Context(), projectID, authConfigIDs(acs))
-	if err != nil {
-		return err
-	}
 	items := make([]v3AuthConfig, 0, len(acs))
-	for _, ac := range acs {
-		v, err := s.toV3AuthConfig(r.Context(), ac, counts[ac.ID])
-		if err != nil {
-			return err
-		}
-		items = append(items, v)
+	for _, v := range acs {
+		items = append(items, toV3AuthConfig(v))
 	}
 	out.Items = items
 	writeJSON(w, http.StatusOK, out)
@@ -241,31 +211,28 @@ func (s *Server) updateAuthConfig(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &req, false); err != nil {
 		return err
 	}
-	projectID, id := principal(r).Key.ProjectID, r.PathValue("id")
-	current, err := s.svc.Store.GetAuthConfig(r.Context(), projectID, id)
-	if err != nil {
-		return err
+	edit := func(settings *patchbay.AuthConfigSettings) {
+		if req.IsEnabledForToolRouter != nil {
+			settings.IsEnabledForToolRouter = *req.IsEnabledForToolRouter
+		}
+		if t := req.ToolAccessConfig; t != nil {
+			settings.ToolsForConnection, settings.ToolsForExecution = t.ToolsForConnectedAccountCreation, t.ToolsAvailableForExecution
+		}
+		if req.RestrictToFollowingTools != nil {
+			settings.RestrictToTools = req.RestrictToFollowingTools
+		}
+		if req.Scopes != nil {
+			settings.Scopes = req.Scopes
+		}
 	}
-	settings := current.Settings
-	if req.IsEnabledForToolRouter != nil {
-		settings.IsEnabledForToolRouter = *req.IsEnabledForToolRouter
-	}
-	if t := req.ToolAccessConfig; t != nil {
-		settings.ToolsForConnection, settings.ToolsForExecution = t.ToolsForConnectedAccountCreation, t.ToolsAvailableForExecution
-	}
-	if req.RestrictToFollowingTools != nil {
-		settings.RestrictToTools = req.RestrictToFollowingTools
-	}
-	if req.Scopes != nil {
-		settings.Scopes = req.Scopes
-	}
-	ac, err := s.svc.UpdateAuthConfig(r.Context(), projectID, id, patchbay.AuthConfigUpdate{
-		Name: req.Name, Credentials: req.Credentials, Settings: &settings,
+	v, err := s.svc.UpdateAuthConfig(r.Context(), principal(r), r.PathValue("id"), patchbay.AuthConfigUpdate{
+		Name: req.Name, Credentials: req.Credentials, EditSettings: edit,
 	})
 	if err != nil {
 		return err
 	}
-	return s.writeV3AuthConfig(w, r, ac)
+	writeJSON(w, http.StatusOK, toV3AuthConfig(v))
+	return nil
 }
 
 // setAuthConfigStatus: PATCH /auth_configs/{id}/{status}, status ENABLED or DISABLED.
@@ -278,16 +245,22 @@ func (s *Server) setAuthConfigStatus(w http.ResponseWriter, r *http.Request) err
 	default:
 		return errorf(patchbay.EINVALID, "Status must be ENABLED or DISABLED; got %q.", truncate(st, 40))
 	}
-	ac, err := s.svc.SetAuthConfigDisabled(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"), disabled)
+	p := principal(r)
+	ac, err := s.svc.SetAuthConfigDisabled(r.Context(), p, r.PathValue("id"), disabled)
 	if err != nil {
 		return err
 	}
-	return s.writeV3AuthConfig(w, r, ac)
+	v, err := s.svc.AuthConfig(r.Context(), p, ac.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toV3AuthConfig(v))
+	return nil
 }
 
 // deleteAuthConfig: DELETE /auth_configs/{id}, with its connected accounts.
 func (s *Server) deleteAuthConfig(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.Store.DeleteAuthConfig(r.Context(), principal(r).Key.ProjectID, r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteAuthConfig(r.Context(), principal(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})

@@ -39,42 +39,40 @@ type v3Connection struct {
 	Params       map[string]any   `json:"params,omitempty"`
 }
 
-func (s *Server) toV3Connection(ca *patchbay.ConnectedAccount, ac *patchbay.AuthConfig, creds map[string]string, withParams bool) v3Connection {
+func toV3Connection(v *patchbay.ConnectionView, withParams bool) v3Connection {
 	out := v3Connection{
-		ID: ca.ID, UserID: ca.UserID, Status: string(ca.Status), IsDisabled: ca.Disabled, Labels: nonNil(ca.Labels),
-		CreatedAt: wireTime(ca.CreatedAt), UpdatedAt: wireTime(ca.UpdatedAt),
-		Toolkit:    map[string]any{"slug": ca.Toolkit},
-		AuthConfig: v3ConnAuthConfig{ID: ca.AuthConfigID, AuthScheme: string(ca.Mode)},
+		ID: v.ID, UserID: v.UserID, Status: string(v.Status), IsDisabled: v.Disabled, Labels: nonNil(v.Labels),
+		CreatedAt: wireTime(v.CreatedAt), UpdatedAt: wireTime(v.UpdatedAt),
+		Toolkit: map[string]any{"slug": v.Toolkit},
+		AuthConfig: v3ConnAuthConfig{ID: v.AuthConfigID, AuthScheme: string(v.Mode),
+			IsComposioManaged: v.AuthConfigManaged, IsDisabled: v.AuthConfigDisabled},
 	}
-	if ac != nil {
-		out.AuthConfig.IsComposioManaged, out.AuthConfig.IsDisabled = ac.Managed, ac.Disabled
+	if v.StatusReason != "" {
+		out.StatusReason = &v.StatusReason
 	}
-	if ca.StatusReason != "" {
-		out.StatusReason = &ca.StatusReason
-	}
-	if ca.Alias != "" {
-		out.Alias = &ca.Alias
+	if v.Alias != "" {
+		out.Alias = &v.Alias
 	}
 	masked := map[string]string{}
-	if _, sc, err := s.svc.Scheme(ca.Toolkit, ca.Mode); err == nil {
-		if creds != nil {
-			masked = patchbay.MaskCredentials(sc, creds)
+	if v.Scheme != nil {
+		for k, val := range v.Credentials {
+			masked[k] = val
 		}
 		// The SDK's state schemas require each scheme's credential keys as
 		// strings; erased credentials (a revoked account) keep their keys
 		// with empty values.
-		for _, f := range sc.FieldsFor(patchbay.ScopeConnection) {
+		for _, f := range v.Scheme.FieldsFor(patchbay.ScopeConnection) {
 			if _, ok := masked[f.Name]; !ok && f.Required {
 				masked[f.Name] = ""
 			}
 		}
 	}
-	val := map[string]any{"status": stateStatus(ca)}
+	val := map[string]any{"status": stateStatus(v.ConnectedAccount)}
 	data := map[string]any{}
-	for k, v := range masked {
-		val[k], data[k] = v, v
+	for k, x := range masked {
+		val[k], data[k] = x, x
 	}
-	out.State, out.Data = v3State{AuthScheme: string(ca.Mode), Val: val}, data
+	out.State, out.Data = v3State{AuthScheme: string(v.Mode), Val: val}, data
 	if withParams {
 		out.Params = data
 	}
@@ -145,8 +143,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	n.Validate = req.ValidateCredentials != nil && *req.ValidateCredentials
 	n.Exclusive = req.AllowMultiple != nil && !*req.AllowMultiple
-	projectID := principal(r).Key.ProjectID
-	ca, err := s.svc.Connect(r.Context(), actor(r), projectID, n)
+	ca, err := s.svc.Connect(r.Context(), principal(r), n)
 	if err != nil {
 		return err
 	}
@@ -166,16 +163,11 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 
 // getConnection: GET /connected_accounts/{id}.
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
-	projectID := principal(r).Key.ProjectID
-	ca, creds, err := s.svc.ConnectedAccount(r.Context(), projectID, r.PathValue("id"))
+	v, err := s.svc.ConnectedAccount(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	ac, err := s.svc.Store.GetAuthConfig(r.Context(), projectID, ca.AuthConfigID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.toV3Connection(ca, ac, creds, true))
+	writeJSON(w, http.StatusOK, toV3Connection(v, true))
 	return nil
 }
 
@@ -189,9 +181,8 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	projectID := principal(r).Key.ProjectID
 	f := patchbay.ConnectionFilter{
-		ProjectID: projectID, IDs: queryList(r, "connected_account_ids"), UserIDs: queryList(r, "user_ids"),
+		IDs: queryList(r, "connected_account_ids"), UserIDs: queryList(r, "user_ids"),
 		AuthConfigIDs: queryList(r, "auth_config_ids"), Toolkits: queryList(r, "toolkit_slugs"),
 		Page: patchbay.Page{After: after, Limit: limit + 1, Desc: true},
 	}
@@ -210,7 +201,7 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return errorf(patchbay.EINVALID, "order_by must be created_at; got %q.", truncate(o, 40))
 	}
-	cas, total, err := s.svc.Store.ListConnectedAccounts(r.Context(), f)
+	cas, total, err := s.svc.ListConnectedAccounts(r.Context(), principal(r), f, true)
 	if err != nil {
 		return err
 	}
@@ -219,21 +210,9 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 		cas = cas[:limit]
 		out.NextCursor = encodeCursor(page+1, cas[limit-1].ID)
 	}
-	creds, err := s.svc.ConnectionsCredentials(r.Context(), projectID, cas)
-	if err != nil {
-		return err
-	}
-	acs := map[string]*patchbay.AuthConfig{}
 	items := make([]v3Connection, 0, len(cas))
-	for _, ca := range cas {
-		ac, ok := acs[ca.AuthConfigID]
-		if !ok {
-			if ac, err = s.svc.Store.GetAuthConfig(r.Context(), projectID, ca.AuthConfigID); err != nil {
-				return err
-			}
-			acs[ca.AuthConfigID] = ac
-		}
-		items = append(items, s.toV3Connection(ca, ac, creds[ca.ID], false))
+	for _, v := range cas {
+		items = append(items, toV3Connection(v, false))
 	}
 	out.Items = items
 	writeJSON(w, http.StatusOK, out)
@@ -253,7 +232,7 @@ func (s *Server) setConnectionStatus(w http.ResponseWriter, r *http.Request) err
 	if req.Enabled == nil {
 		return errorf(patchbay.EINVALID, "Field \"enabled\" is required: true or false.")
 	}
-	if _, err := s.svc.SetConnectionDisabled(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"), !*req.Enabled); err != nil {
+	if _, err := s.svc.SetConnectionDisabled(r.Context(), principal(r), r.PathValue("id"), !*req.Enabled); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
@@ -271,7 +250,7 @@ func (s *Server) refreshConnection(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &req, true); err != nil {
 		return err
 	}
-	ca, err := s.svc.RefreshConnection(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"),
+	ca, err := s.svc.RefreshConnection(r.Context(), principal(r), r.PathValue("id"),
 		req.ValidateCredentials != nil && *req.ValidateCredentials)
 	if err != nil {
 		return err
@@ -282,7 +261,7 @@ func (s *Server) refreshConnection(w http.ResponseWriter, r *http.Request) error
 
 // revokeConnection: POST /connected_accounts/{id}/revoke.
 func (s *Server) revokeConnection(w http.ResponseWriter, r *http.Request) error {
-	ca, erased, err := s.svc.RevokeConnection(r.Context(), principal(r).Key.ProjectID, r.PathValue("id"))
+	ca, erased, err := s.svc.RevokeConnection(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -295,7 +274,7 @@ func (s *Server) revokeConnection(w http.ResponseWriter, r *http.Request) error 
 
 // deleteConnection: DELETE /connected_accounts/{id}.
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.DeleteConnection(r.Context(), principal(r).Key.ProjectID, r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteConnection(r.Context(), principal(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/patchbay-dev/patchbay/internal/httpserver"
+
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
@@ -14,7 +16,7 @@ type leakReport struct {
 // report leaked keys, without authentication. The answer is the same
 // whether or not a key matched, and reports are rate-limited per address.
 func (s *Server) revokeLeaked(w http.ResponseWriter, r *http.Request) error {
-	if !s.leaks.allow(clientIP(r)) {
+	if !s.leaks.Allow(httpserver.ClientIP(r)) {
 		w.Header().Set("Retry-After", "60")
 		w.Header().Set("x-should-retry", "false")
 		return errorf(patchbay.ERATELIMIT, "Too many leaked-key reports from this address; try again in a minute.")
@@ -26,12 +28,12 @@ func (s *Server) revokeLeaked(w http.ResponseWriter, r *http.Request) error {
 	if req.APIKeys == nil {
 		return errorf(patchbay.EINVALID, "Field \"api_keys\" is required: a list of 1 to %d keys.", patchbay.MaxLeakedBatch)
 	}
-	n, err := s.svc.RevokeLeakedKeys(r.Context(), *req.APIKeys, clientIP(r))
+	n, err := s.svc.RevokeLeakedKeys(r.Context(), *req.APIKeys, httpserver.ClientIP(r))
 	if err != nil {
 		return err
 	}
 	if n > 0 {
-		s.log.InfoContext(r.Context(), "leaked keys revoked", "request_id", requestID(r.Context()), "count", n)
+		s.log.InfoContext(r.Context(), "leaked keys revoked", "request_id", httpserver.RequestID(r.Context()), "count", n)
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"received": true})
 	return nil
@@ -62,25 +64,25 @@ type sessionInfo struct {
 }
 
 // sessionInfo: GET /auth/session/info, who the presented key acts as.
+// Answered from the verified key alone: its project's facts were read
+// when the key was verified, and are evicted with it.
 func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
+	c := &p.Credential
 	out := sessionInfo{
 		APIKey: sessionAPIKey{
-			ID: p.Key.ID, Name: p.Key.Name, OrgMemberID: p.Member.ID,
-			CreatedAt: wireTime(p.Key.CreatedAt), UpdatedAt: wireTime(p.Key.CreatedAt), Key: p.Key.Masked(),
+			ID: c.ID, Name: c.Name, OrgMemberID: p.Member.ID,
+			CreatedAt: wireTime(c.CreatedAt), UpdatedAt: wireTime(c.CreatedAt), Key: c.Masked,
 		},
 		OrgMember: sessionMember{wireMember: toWireMember(&p.Member), Metadata: map[string]any{}},
 	}
-	if p.Key.ProjectID != "" {
-		out.APIKey.ProjectID = &p.Key.ProjectID
-		proj, err := s.svc.Store.GetProject(r.Context(), p.Key.OrgID, p.Key.ProjectID)
+	if p.ProjectID != "" {
+		out.APIKey.ProjectID = &p.ProjectID
+		pv, err := s.svc.Project(r.Context(), p, p.ProjectID)
 		if err != nil {
 			return err
 		}
-		wp, err := s.toWireProject(r, proj, s.ownerEmail(r, proj.OrgID), false)
-		if err != nil {
-			return err
-		}
+		wp := toWireProject(pv, nil)
 		out.Project = &wp
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -105,8 +107,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := principal(r)
-	events, err := s.svc.ListAudit(r.Context(), actor(r), p.Key.OrgID, p.Key.ProjectID, limit)
+	events, err := s.svc.ListAudit(r.Context(), principal(r), "", limit)
 	if err != nil {
 		return err
 	}

@@ -31,49 +31,23 @@ type wireProject struct {
 	APIKeys         []wireProjectKey `json:"api_keys,omitempty"`
 }
 
-// toWireProject converts a project; ownerEmail is its organization owner's
-// (see ownerEmail), looked up once per request.
-func (s *Server) toWireProject(r *http.Request, p *patchbay.Project, ownerEmail string, withKeys bool) (wireProject, error) {
+// toWireProject converts a project; keys, when not nil, are listed masked.
+func toWireProject(v *patchbay.ProjectView, keys []patchbay.KeyRecord) wireProject {
+	p := v.Project
 	out := wireProject{
-		ID: p.ID, OrgID: p.OrgID, Name: p.Name, CreatedAt: wireTime(p.CreatedAt), UpdatedAt: wireTime(p.UpdatedAt),
+		ID: p.ID, OrgID: p.OrgID, Name: p.Name, Email: v.OwnerEmail, CreatedAt: wireTime(p.CreatedAt), UpdatedAt: wireTime(p.UpdatedAt),
 		WebhookVersion: "V3", Deleted: p.DeletedAt != nil,
 	}
-	secret, err := s.svc.WebhookSecret(r.Context(), p)
-	switch {
-	case err == nil:
-		masked := maskSecret(secret)
-		out.WebhookSecret = &masked
-	case patchbay.ErrorCode(err) != patchbay.ENOTFOUND:
-		return out, err
+	if v.MaskedWebhookSecret != "" {
+		out.WebhookSecret = &v.MaskedWebhookSecret
 	}
-	out.Email = ownerEmail
-	if withKeys {
-		keys, err := s.svc.Store.ListAPIKeys(r.Context(), patchbay.KeyFilter{OrgID: p.OrgID, ProjectID: p.ID, Kind: patchbay.KeyKindProject})
-		if err != nil {
-			return out, err
-		}
+	if keys != nil {
 		out.APIKeys = make([]wireProjectKey, 0, len(keys))
 		for _, k := range keys {
 			out.APIKeys = append(out.APIKeys, wireProjectKey{ID: k.ID, Name: k.Name, Key: k.Masked(), CreatedAt: wireTime(k.CreatedAt)})
 		}
 	}
-	return out, nil
-}
-
-// ownerEmail is the email of org's owner, "" if it has none.
-func (s *Server) ownerEmail(r *http.Request, orgID string) string {
-	if owner, err := s.svc.Owner(r.Context(), orgID); err == nil {
-		return owner.Email
-	}
-	return ""
-}
-
-// maskSecret keeps a secret's first characters (its type prefix and a few
-// more) and hides the rest.
-func maskSecret(s patchbay.Secret) string {
-	v := s.Reveal()
-	n := min(len(v)/4, 10)
-	return v[:n] + "…"
+	return out
 }
 
 // listProjects: GET /org/owner/project/list?limit=&cursor=. Note the
@@ -83,30 +57,17 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := principal(r)
-	cursor := r.URL.Query().Get("cursor")
-	if cursor != "" {
-		if _, err := s.svc.Store.GetProject(r.Context(), p.Key.OrgID, cursor); err != nil {
-			return errorf(patchbay.EINVALID, "Query parameter cursor does not name a project of this organization.")
-		}
-	}
-	projects, err := s.svc.Store.ListProjects(r.Context(), p.Key.OrgID, cursor, limit+1)
+	projects, next, err := s.svc.ListProjects(r.Context(), principal(r), r.URL.Query().Get("cursor"), limit)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{}
-	if len(projects) > limit {
-		projects = projects[:limit]
-		out["next_cursor"] = projects[limit-1].ID
+	if next != "" {
+		out["next_cursor"] = next
 	}
 	data := make([]wireProject, 0, len(projects))
-	email := s.ownerEmail(r, p.Key.OrgID)
-	for _, proj := range projects {
-		wp, err := s.toWireProject(r, proj, email, false)
-		if err != nil {
-			return err
-		}
-		data = append(data, wp)
+	for _, pv := range projects {
+		data = append(data, toWireProject(pv, nil))
 	}
 	out["data"] = data
 	writeJSON(w, http.StatusOK, out)
@@ -131,8 +92,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	withKey := req.ShouldCreateAPIKey != nil && *req.ShouldCreateAPIKey
-	p := principal(r)
-	cp, err := s.svc.CreateProject(r.Context(), actor(r), p.Key.OrgID, name, withKey)
+	cp, err := s.svc.CreateProject(r.Context(), principal(r), name, withKey)
 	if err != nil {
 		return err
 	}
@@ -148,22 +108,24 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 // getProject: GET /org/owner/project/{id}, with its keys masked.
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	proj, err := s.svc.Store.GetProject(r.Context(), p.Key.OrgID, r.PathValue("id"))
+	pv, err := s.svc.Project(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	wp, err := s.toWireProject(r, proj, s.ownerEmail(r, proj.OrgID), true)
+	keys, err := s.svc.ListAPIKeys(r.Context(), p, patchbay.KeyQuery{ProjectID: pv.Project.ID, Kind: patchbay.KeyKindProject})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wp)
+	if keys == nil {
+		keys = []patchbay.KeyRecord{}
+	}
+	writeJSON(w, http.StatusOK, toWireProject(pv, keys))
 	return nil
 }
 
 // deleteProject: DELETE /org/owner/project/{id}; revokes the project's keys.
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	if err := s.svc.DeleteProject(r.Context(), actor(r), p.Key.OrgID, r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteProject(r.Context(), principal(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
@@ -173,8 +135,7 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
 // regenerateProjectKey: POST /org/owner/project/{id}/regenerate_api_key.
 // Revokes the project's active keys and returns the new key, once.
 func (s *Server) regenerateProjectKey(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	k, tok, err := s.svc.RegenerateProjectKey(r.Context(), actor(r), p.Key.OrgID, r.PathValue("id"))
+	k, tok, err := s.svc.RegenerateProjectKey(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

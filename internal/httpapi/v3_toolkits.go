@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"encoding/base64"
 	"net/http"
 	"slices"
@@ -94,8 +95,12 @@ func (s *Server) writeToolkits(w http.ResponseWriter, r *http.Request, only []st
 		}
 	}
 	category, search = strings.ToLower(category), strings.ToLower(search)
+	tks, err := s.svc.Toolkits(principal(r))
+	if err != nil {
+		return err
+	}
 	var all []v3Toolkit
-	for _, tk := range s.svc.Catalog.Toolkits() {
+	for _, tk := range tks {
 		if only != nil && !slices.Contains(only, tk.Slug) {
 			continue
 		}
@@ -131,18 +136,32 @@ func (s *Server) writeToolkits(w http.ResponseWriter, r *http.Request, only []st
 
 // getToolkit: GET /toolkits/{slug}.
 func (s *Server) getToolkit(w http.ResponseWriter, r *http.Request) error {
-	slug := r.PathValue("slug")
-	tk, ok := s.svc.Catalog.Toolkit(slug)
-	if !ok {
-		return errorf(patchbay.ENOTFOUND, "Toolkit %q not found.", truncate(slug, 60))
+	tk, err := s.svc.FindToolkit(principal(r), r.PathValue("slug"))
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, toV3Toolkit(tk, true))
+	// The catalog never changes while the process runs: encode each
+	// toolkit once.
+	body, ok := s.toolkitJSON.Load(tk.Slug)
+	if !ok {
+		b, err := json.Marshal(toV3Toolkit(tk, true))
+		if err != nil {
+			return err
+		}
+		body, _ = s.toolkitJSON.LoadOrStore(tk.Slug, append(b, '\n'))
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.Write(body.([]byte))
 	return nil
 }
 
 // toolkitCategories: GET /toolkits/categories.
 func (s *Server) toolkitCategories(w http.ResponseWriter, r *http.Request) error {
-	items := categories(s.svc.Catalog, false)
+	tks, err := s.svc.Toolkits(principal(r))
+	if err != nil {
+		return err
+	}
+	items := categories(tks, false)
 	writeJSON(w, http.StatusOK, v3Page{Items: items, TotalPages: 1, CurrentPage: 1, TotalItems: len(items)})
 	return nil
 }

@@ -9,13 +9,6 @@ import (
 	"time"
 )
 
-// Principal is who an authenticated request acts as: the API key it carried
-// and the member whose role the key has.
-type Principal struct {
-	Key    APIKey
-	Member Member
-}
-
 // AuthOptions tunes an Authenticator. Zero values take the defaults.
 type AuthOptions struct {
 	// CacheTTL bounds how long a verification is reused even when the
@@ -39,6 +32,12 @@ type Authenticator struct {
 	now     func() time.Time
 	log     *slog.Logger
 	cfg     AuthOptions
+	// resolve builds the principal of a verified key (its project's facts
+	// included), once per cache fill.
+	resolve func(ctx context.Context, k *APIKey, m *Member) (*Principal, error)
+
+	// Counters for metrics.
+	hits, misses, failures atomic.Uint64
 
 	mu      sync.RWMutex // guards entries, byID and gen
 	entries map[[32]byte]*cacheEntry
@@ -57,13 +56,15 @@ type Authenticator struct {
 
 type cacheEntry struct {
 	p        *Principal // shared by every request that hits the entry: read-only
+	keyID    string
 	cachedAt time.Time
 	lastUse  atomic.Int64 // unix nanos of the last recorded use
 }
 
-// NewAuthenticator returns an Authenticator over store. watcher may be nil
+// newAuthenticator returns an Authenticator over store. watcher may be nil
 // only for a store no other process writes to (tests).
-func NewAuthenticator(store Store, watcher Watcher, now func() time.Time, log *slog.Logger, cfg AuthOptions) *Authenticator {
+func newAuthenticator(store Store, watcher Watcher, now func() time.Time, log *slog.Logger, cfg AuthOptions,
+	resolve func(context.Context, *APIKey, *Member) (*Principal, error)) *Authenticator {
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = 5 * time.Minute
 	}
@@ -74,7 +75,7 @@ func NewAuthenticator(store Store, watcher Watcher, now func() time.Time, log *s
 		cfg.TouchEvery = 30 * time.Second
 	}
 	return &Authenticator{
-		store: store, watcher: watcher, now: now, log: log, cfg: cfg,
+		store: store, watcher: watcher, now: now, log: log, cfg: cfg, resolve: resolve,
 		entries: make(map[[32]byte]*cacheEntry),
 		byID:    make(map[string][32]byte),
 		touched: make(map[string]time.Time),
@@ -99,6 +100,9 @@ func (a *Authenticator) Close() error {
 	if a.stop != nil {
 		close(a.stop)
 		<-a.done
+		a.stop = nil
+	} else {
+		a.Flush(context.Background())
 	}
 	if a.watcher != nil {
 		return a.watcher.Close()
@@ -116,6 +120,14 @@ var (
 // message never contains the key. The Principal may be shared with other
 // requests: callers must not modify it.
 func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principal, error) {
+	p, err := a.authenticate(ctx, raw)
+	if err != nil && ErrorCode(err) == EUNAUTHORIZED {
+		a.failures.Add(1)
+	}
+	return p, err
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, raw string) (*Principal, error) {
 	if raw == "" {
 		return nil, errNoKey
 	}
@@ -131,10 +143,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principa
 		e := a.entries[h]
 		a.mu.RUnlock()
 		if e != nil && now.Sub(e.cachedAt) < a.cfg.CacheTTL {
+			a.hits.Add(1)
 			a.recordUse(e, now)
 			return e.p, nil
 		}
 	}
+	a.misses.Add(1)
 
 	a.mu.RLock()
 	gen := a.gen
@@ -154,7 +168,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principa
 	if key.Revoked() {
 		return nil, errRevokedKey
 	}
-	e := &cacheEntry{p: &Principal{Key: *key, Member: *member}, cachedAt: now}
+	p, err := a.resolve(ctx, key, member)
+	if err != nil {
+		return nil, err
+	}
+	e := &cacheEntry{p: p, cachedAt: now, keyID: key.ID}
 	if trusted {
 		a.mu.Lock()
 		if len(a.entries) >= a.cfg.MaxEntries {
@@ -198,13 +216,24 @@ func (a *Authenticator) sweep(now time.Time) {
 	for h, e := range a.entries {
 		if now.Sub(e.cachedAt) >= a.cfg.CacheTTL {
 			delete(a.entries, h)
-			delete(a.byID, e.p.Key.ID)
+			delete(a.byID, e.keyID)
 		}
 	}
 	if len(a.entries) >= a.cfg.MaxEntries {
 		clear(a.entries)
 		clear(a.byID)
 	}
+}
+
+// AuthStats are an Authenticator's counters since it was made.
+type AuthStats struct {
+	CacheHits, CacheMisses, Failures uint64
+	Cached                           int
+}
+
+// Stats reports the Authenticator's counters.
+func (a *Authenticator) Stats() AuthStats {
+	return AuthStats{CacheHits: a.hits.Load(), CacheMisses: a.misses.Load(), Failures: a.failures.Load(), Cached: a.CachedKeys()}
 }
 
 // CachedKeys reports how many verifications are cached.
@@ -225,7 +254,7 @@ func (a *Authenticator) recordUse(e *cacheEntry, now time.Time) {
 		return
 	}
 	a.touchMu.Lock()
-	a.touched[e.p.Key.ID] = now
+	a.touched[e.keyID] = now
 	a.touchMu.Unlock()
 }
 

@@ -144,8 +144,8 @@ func (s *Service) sealMap(ref SecretRef, m map[string]string) (StoredSecret, err
 	if err != nil {
 		return StoredSecret{}, err
 	}
-	term := s.Sealer.ActiveTerm() // before sealing: see createProject
-	sealed, err := s.Sealer.Seal(ref, NewSecret(string(b)))
+	term := s.sealer.ActiveTerm() // before sealing: see createProject
+	sealed, err := s.sealer.Seal(ref, NewSecret(string(b)))
 	if err != nil {
 		return StoredSecret{}, err
 	}
@@ -157,7 +157,7 @@ func (s *Service) openMap(st *StoredSecret) (map[string]string, error) {
 	if st == nil {
 		return map[string]string{}, nil
 	}
-	pt, err := s.Sealer.Open(st.Ref, st.Sealed)
+	pt, err := s.sealer.Open(st.Ref, st.Sealed)
 	if err != nil {
 		return nil, err
 	}

@@ -32,8 +32,6 @@ const (
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == RoleOwner || r == RoleAdmin || r == RoleMember }
 
-// CanManageKeys reports whether r may create, revoke and regenerate API keys.
-func (r Role) CanManageKeys() bool { return r == RoleOwner || r == RoleAdmin }
 
 // Member is a person in an organization.
 type Member struct {
@@ -111,6 +109,22 @@ const (
 	ActionProjectCreate = "project.create"
 	ActionProjectDelete = "project.delete"
 	ActionMemberCreate  = "member.create"
+
+	ActionAuthConfigCreate  = "auth_config.create"
+	ActionAuthConfigUpdate  = "auth_config.update"
+	ActionAuthConfigEnable  = "auth_config.enable"
+	ActionAuthConfigDisable = "auth_config.disable"
+	ActionAuthConfigDelete  = "auth_config.delete"
+
+	ActionConnectionCreate     = "connected_account.create"
+	ActionConnectionEnable     = "connected_account.enable"
+	ActionConnectionDisable    = "connected_account.disable"
+	ActionConnectionReinitiate = "connected_account.reinitiate"
+	ActionConnectionRefresh    = "connected_account.refresh"
+	ActionConnectionRevoke     = "connected_account.revoke"
+	ActionConnectionDelete     = "connected_account.delete"
+
+	ActionKeyringRotate = "keyring.rotate"
 )
 
 // KeyTerm is one term of the keyring: a data key wrapped by the root key.

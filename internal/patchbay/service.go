@@ -2,64 +2,143 @@ package patchbay
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
 
-// Service holds patchbay's rules: who may do what, how keys are issued and
-// revoked, and that every key event is audited. Surfaces (HTTP, CLI) call it;
-// it calls the Store.
+// Service holds patchbay's rules and is the only way into the domain: who
+// may do what (Policy), how keys are issued and revoked, how credentials
+// are checked and sealed, and that every change is audited. Surfaces (the
+// Composio wire, the CLI, later the dashboard and MCP) call it with the
+// acting Principal; it alone calls the Store.
 type Service struct {
-	Store   Store
-	Sealer  Sealer
+	store   Store
+	sealer  Sealer
+	keyring Keyring // nil when the sealer cannot rotate
+	catalog Catalog
+	checker CredentialChecker
+	fence   Fence
+	auth    *Authenticator
+	now     func() time.Time
+	rand    io.Reader
+	log     *slog.Logger
+
+	revocations atomic.Uint64 // keys this instance revoked, for metrics
+}
+
+// Stats are the Service's counters since it was made.
+type Stats struct {
+	Revocations uint64
+}
+
+// Stats reports the Service's counters.
+func (s *Service) Stats() Stats { return Stats{Revocations: s.revocations.Load()} }
+
+// Config wires a Service. Store, Sealer and Catalog are required.
+type Config struct {
+	Store  Store
+	Sealer Sealer // if it is also a Keyring, the keyring commands work
 	Catalog Catalog
 	// Checker tries credentials against the app (validate_credentials);
 	// nil means credentials cannot be checked.
 	Checker CredentialChecker
-	Auth    *Authenticator // may be nil in tools that serve no requests (the CLI)
-	// Fence, when set, makes a revoke wait until every other instance has
-	// evicted the key (internal/postgres); nil when every process sees a
-	// revocation on its next request (internal/sqlite).
+	// Watcher tells the key cache about revocations made by other
+	// processes; nil only for a store no other process writes to.
+	Watcher Watcher
+	// Fence makes a revoke wait until every other instance has evicted the
+	// key (internal/postgres); nil when every process sees a revocation on
+	// its next request (internal/sqlite).
 	Fence Fence
-	Now     func() time.Time
-	Rand    io.Reader
-	Log     *slog.Logger
+	Auth  AuthOptions
+	Now   func() time.Time // default time.Now
+	Rand  io.Reader        // default crypto/rand
+	Log   *slog.Logger     // default discards
 }
 
-// Actor is who performs an operation: a member, through an API key or the CLI.
-type Actor struct {
-	Member Member
-	KeyID  string // "" when acting from the CLI
-	IP     string // client address, or "cli"
+// Keyring is a Sealer whose keys can be rotated (internal/keyring).
+type Keyring interface {
+	Sealer
+	// Rotate adds a key term and makes it the active one.
+	Rotate(ctx context.Context) (uint32, error)
+	// Reencrypt moves up to batch values off older terms.
+	Reencrypt(ctx context.Context, batch int) (int, error)
 }
 
-// ActorFrom returns the Actor of an authenticated request.
-func ActorFrom(p *Principal, ip string) Actor {
-	return Actor{Member: p.Member, KeyID: p.Key.ID, IP: ip}
-}
-
-func (a Actor) mayManageKeys(orgID string) error {
-	if a.Member.OrgID != orgID {
-		return Errorf(ENOTFOUND, "Not found.")
+// NewService returns a Service for cfg. Start it to watch for revocations.
+func NewService(cfg Config) *Service {
+	s := &Service{
+		store: cfg.Store, sealer: cfg.Sealer, catalog: cfg.Catalog, checker: cfg.Checker, fence: cfg.Fence,
+		now: cfg.Now, rand: cfg.Rand, log: cfg.Log,
 	}
-	if !a.Member.Role.CanManageKeys() {
-		return Errorf(EFORBIDDEN, "Only owners and admins may do this; your role is %s.", a.Member.Role)
+	s.keyring, _ = cfg.Sealer.(Keyring)
+	if s.now == nil {
+		s.now = time.Now
 	}
-	return nil
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.auth = newAuthenticator(cfg.Store, cfg.Watcher, s.now, s.log, cfg.Auth, s.resolveKey)
+	return s
 }
 
-func (s *Service) audit(ctx context.Context, tx Store, a Actor, action, orgID, projectID, target string) error {
-	id, err := NewID(PrefixAudit, s.Rand)
+// Start begins watching for revocations and flushing key last-use times.
+// A Service that is never started (the CLI) still verifies keys, reading
+// each from the store.
+func (s *Service) Start(ctx context.Context) error { return s.auth.Start(ctx) }
+
+// Close stops what Start started and flushes pending last-use times.
+func (s *Service) Close() error { return s.auth.Close() }
+
+// Authenticator is the Service's key verifier, for surfaces' metrics.
+func (s *Service) Authenticator() *Authenticator { return s.auth }
+
+// Ping checks that the database answers (readiness).
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+func (s *Service) audit(ctx context.Context, tx Store, p *Principal, action, projectID, target string) error {
+	id, err := NewID(PrefixAudit, s.rand)
 	if err != nil {
 		return err
 	}
 	return tx.AppendAudit(ctx, &AuditEvent{
-		ID: id, OrgID: orgID, ProjectID: projectID, ActorID: a.Member.ID, ActorKey: a.KeyID,
-		Action: action, TargetID: target, IP: a.IP, At: s.Now(),
+		ID: id, OrgID: p.OrgID, ProjectID: projectID, ActorID: p.Member.ID, ActorKey: p.Credential.ID,
+		Action: action, TargetID: target, IP: p.IP, At: s.now(),
 	})
+}
+
+// projectScope resolves the project an operation acts on: projectID, or
+// the principal's own project when projectID is "". A principal bound to a
+// project reaches no other (ENOTFOUND, as if it did not exist); one that
+// spans the organization reaches the organization's live projects.
+func (s *Service) projectScope(ctx context.Context, p *Principal, projectID string) (string, error) {
+	switch {
+	case projectID == "" && p.ProjectID == "":
+		return "", Errorf(EINVALID, "This operation needs a project: use a project API key, or name the project.")
+	case projectID == "" || projectID == p.ProjectID:
+		return p.ProjectID, nil
+	case p.ProjectID != "":
+		return "", Errorf(ENOTFOUND, "Project %s not found.", projectID)
+	}
+	if _, err := s.store.GetProject(ctx, p.OrgID, projectID); err != nil {
+		return "", err
+	}
+	return projectID, nil
+}
+
+// can is authorize followed by projectScope.
+func (s *Service) can(ctx context.Context, p *Principal, perm Permission, projectID string) (string, error) {
+	if err := authorize(p, perm); err != nil {
+		return "", err
+	}
+	return s.projectScope(ctx, p, projectID)
 }
 
 // ValidateName checks a human-given name: 1 to 128 characters after trimming.
@@ -74,82 +153,4 @@ func ValidateName(what, name string) (string, error) {
 		return "", Errorf(EINVALID, "%s must be at most 128 characters.", what)
 	}
 	return name, nil
-}
-
-// Bootstrap makes sure an organization with a project and an owner exists.
-// It is idempotent and reports whether it created anything.
-func (s *Service) Bootstrap(ctx context.Context, ownerEmail string) (org *Organization, created bool, err error) {
-	org, err = s.Store.FirstOrganization(ctx)
-	if err == nil {
-		return org, false, nil
-	}
-	if ErrorCode(err) != ENOTFOUND {
-		return nil, false, err
-	}
-	now := s.Now()
-	org = &Organization{Name: "Default organization", CreatedAt: now}
-	if org.ID, err = NewID(PrefixOrg, s.Rand); err != nil {
-		return nil, false, err
-	}
-	owner := &Member{OrgID: org.ID, Email: ownerEmail, Name: "Owner", Role: RoleOwner, CreatedAt: now}
-	if owner.ID, err = NewID(PrefixMember, s.Rand); err != nil {
-		return nil, false, err
-	}
-	err = s.Store.InTx(ctx, func(tx Store) error {
-		if err := tx.CreateOrganization(ctx, org); err != nil {
-			return err
-		}
-		if err := tx.CreateMember(ctx, owner); err != nil {
-			return err
-		}
-		_, err := s.createProject(ctx, tx, Actor{Member: *owner, IP: "bootstrap"}, org.ID, "Default project")
-		return err
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	return org, true, nil
-}
-
-// Owner returns the first owner of org, the identity the CLI acts as.
-func (s *Service) Owner(ctx context.Context, orgID string) (*Member, error) {
-	ms, err := s.Store.ListMembers(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		if m.Role == RoleOwner {
-			return m, nil
-		}
-	}
-	return nil, Errorf(ENOTFOUND, "Organization %s has no owner.", orgID)
-}
-
-// AddMember adds a member to org. Only owners and admins may.
-func (s *Service) AddMember(ctx context.Context, a Actor, orgID, email, name string, role Role) (*Member, error) {
-	if err := a.mayManageKeys(orgID); err != nil {
-		return nil, err
-	}
-	email = strings.TrimSpace(email)
-	if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || len(email) > 254 {
-		return nil, Errorf(EINVALID, "email %q is not an email address.", email)
-	}
-	if !role.Valid() {
-		return nil, Errorf(EINVALID, "role must be one of owner, admin, member; got %q.", role)
-	}
-	if _, err := s.Store.GetMemberByEmail(ctx, orgID, email); err == nil {
-		return nil, Errorf(ECONFLICT, "A member with email %s exists already.", email)
-	}
-	m := &Member{OrgID: orgID, Email: email, Name: name, Role: role, CreatedAt: s.Now()}
-	var err error
-	if m.ID, err = NewID(PrefixMember, s.Rand); err != nil {
-		return nil, err
-	}
-	err = s.Store.InTx(ctx, func(tx Store) error {
-		if err := tx.CreateMember(ctx, m); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, ActionMemberCreate, orgID, "", m.ID)
-	})
-	return m, err
 }

@@ -36,6 +36,9 @@ type Store interface {
 	// GetMemberByEmail matches the email case-insensitively.
 	GetMemberByEmail(ctx context.Context, orgID, email string) (*Member, error)
 	ListMembers(ctx context.Context, orgID string) ([]*Member, error)
+	// OrgOwner returns the organization's first owner (by creation) with
+	// one indexed query. ENOTFOUND if it has none.
+	OrgOwner(ctx context.Context, orgID string) (*Member, error)
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// GetAPIKey returns a key of org (and of project, when projectID is not
@@ -47,8 +50,9 @@ type Store interface {
 	// LookupAPIKey finds a key by its hash, with the member it acts as.
 	// ENOTFOUND when no key has the hash. A revoked key is returned as such.
 	LookupAPIKey(ctx context.Context, hash [32]byte) (*APIKey, *Member, error)
-	// ListAPIKeys returns the keys matching f, newest first.
-	ListAPIKeys(ctx context.Context, f KeyFilter) ([]*APIKey, error)
+	// ListAPIKeys returns the keys matching f, newest first, each with the
+	// member it acts as, in one query.
+	ListAPIKeys(ctx context.Context, f KeyFilter) ([]KeyRecord, error)
 	// RevokeAPIKey marks a key revoked at the given time by the given member
 	// and returns it. A key revoked before keeps its first revocation and is
 	// returned unchanged. The revocation is announced to other instances

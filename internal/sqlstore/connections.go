@@ -28,8 +28,8 @@ func (a *args) in(col string, vals []string) string {
 }
 
 // page appends keyset (or offset) paging over (created_at, id) to a query
-// whose conditions are in where.
-func (a *args) page(table string, where []string, p patchbay.Page) (cond []string, order string) {
+// over table (aliased as alias) whose conditions are in where.
+func (a *args) page(table, alias string, where []string, p patchbay.Page) (cond []string, order string) {
 	cmp, dir := ">", "ASC"
 	if p.Desc {
 		cmp, dir = "<", "DESC"
@@ -37,9 +37,9 @@ func (a *args) page(table string, where []string, p patchbay.Page) (cond []strin
 	if p.After != "" {
 		// $1 is the project in every paged listing: a cursor naming another
 		// project's record matches nothing.
-		where = append(where, "(created_at, id) "+cmp+" (SELECT created_at, id FROM "+table+" WHERE project_id = $1 AND id = "+a.add(p.After)+")")
+		where = append(where, "("+alias+".created_at, "+alias+".id) "+cmp+" (SELECT created_at, id FROM "+table+" WHERE project_id = $1 AND id = "+a.add(p.After)+")")
 	}
-	order = " ORDER BY created_at " + dir + ", id " + dir
+	order = " ORDER BY " + alias + ".created_at " + dir + ", " + alias + ".id " + dir
 	if p.Limit > 0 {
 		order += " LIMIT " + strconv.Itoa(p.Limit)
 		if p.After == "" && p.Offset > 0 {
@@ -84,41 +84,83 @@ func (s *DB) GetAuthConfig(ctx context.Context, projectID, id string) (*patchbay
 	return ac, err
 }
 
-func (s *DB) ListAuthConfigs(ctx context.Context, f patchbay.AuthConfigFilter) ([]*patchbay.AuthConfig, int, error) {
+// authConfigRecordCols are an auth config's columns (alias ac), its
+// connection count and its sealed credentials (LEFT JOIN secrets s).
+const authConfigRecordCols = `ac.id, ac.project_id, ac.toolkit, ac.name, ac.mode, ac.managed, ac.disabled, ac.settings, ac.created_by, ac.created_at, ac.updated_at,
+	(SELECT count(*) FROM connected_accounts c WHERE c.project_id = ac.project_id AND c.auth_config_id = ac.id), s.term, s.sealed`
+
+func authConfigRecordFrom(credField string) string {
+	return ` FROM auth_configs ac LEFT JOIN secrets s ON s.project_id = ac.project_id AND s.record = ac.id AND s.field = ` + credField
+}
+
+func scanAuthConfigRecord(sc interface{ Scan(...any) error }) (*patchbay.AuthConfigRecord, error) {
+	var (
+		rec      patchbay.AuthConfigRecord
+		term     sql.NullInt64
+		sealed   []byte
+		settings string
+		ac       patchbay.AuthConfig
+	)
+	if err := sc.Scan(&ac.ID, &ac.ProjectID, &ac.Toolkit, &ac.Name, &ac.Mode, &ac.Managed, &ac.Disabled, &settings, &ac.CreatedBy, &ac.CreatedAt, &ac.UpdatedAt,
+		&rec.Connections, &term, &sealed); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(settings), &ac.Settings); err != nil {
+		return nil, err
+	}
+	ac.CreatedAt, ac.UpdatedAt = ac.CreatedAt.UTC(), ac.UpdatedAt.UTC()
+	rec.AuthConfig = &ac
+	if term.Valid {
+		rec.Credentials = &patchbay.StoredSecret{Ref: patchbay.CredentialsRef(ac.ProjectID, ac.ID), Term: uint32(term.Int64), Sealed: sealed}
+	}
+	return &rec, nil
+}
+
+func (s *DB) GetAuthConfigRecord(ctx context.Context, projectID, id string) (*patchbay.AuthConfigRecord, error) {
+	rec, err := scanAuthConfigRecord(s.q.QueryRowContext(ctx, `SELECT `+authConfigRecordCols+authConfigRecordFrom("$3")+
+		` WHERE ac.project_id = $1 AND ac.id = $2`, projectID, id, patchbay.FieldCredentials))
+	if isNoRows(err) {
+		return nil, notFound("Auth config", id)
+	}
+	return rec, err
+}
+
+func (s *DB) ListAuthConfigs(ctx context.Context, f patchbay.AuthConfigFilter) ([]*patchbay.AuthConfigRecord, int, error) {
 	var a args
-	where := []string{"project_id = " + a.add(f.ProjectID)}
+	where := []string{"ac.project_id = " + a.add(f.ProjectID)}
 	if f.Toolkit != "" {
-		where = append(where, "toolkit = "+a.add(lower(f.Toolkit)))
+		where = append(where, "ac.toolkit = "+a.add(lower(f.Toolkit)))
 	}
 	if f.Managed != nil {
-		where = append(where, "managed = "+a.add(*f.Managed))
+		where = append(where, "ac.managed = "+a.add(*f.Managed))
 	}
 	if !f.ShowDisabled {
-		where = append(where, "disabled = "+a.add(false))
+		where = append(where, "ac.disabled = "+a.add(false))
 	}
 	if f.Mode != "" {
-		where = append(where, "mode = "+a.add(string(f.Mode)))
+		where = append(where, "ac.mode = "+a.add(string(f.Mode)))
 	}
 	if f.Search != "" {
-		where = append(where, "lower(name) LIKE "+a.add("%"+escapeLike(lower(f.Search))+"%")+" ESCAPE '\\'")
+		where = append(where, "lower(ac.name) LIKE "+a.add("%"+escapeLike(lower(f.Search))+"%")+" ESCAPE '\\'")
 	}
-	total, err := s.count(ctx, "auth_configs", where, a)
+	total, err := s.count(ctx, "auth_configs ac", where, a)
 	if err != nil {
 		return nil, 0, err
 	}
-	cond, order := a.page("auth_configs", where, f.Page)
-	rows, err := s.q.QueryContext(ctx, `SELECT `+authConfigCols+` FROM auth_configs WHERE `+strings.Join(cond, " AND ")+order, a...)
+	cred := a.add(patchbay.FieldCredentials)
+	cond, order := a.page("auth_configs", "ac", where, f.Page)
+	rows, err := s.q.QueryContext(ctx, `SELECT `+authConfigRecordCols+authConfigRecordFrom(cred)+` WHERE `+strings.Join(cond, " AND ")+order, a...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	var out []*patchbay.AuthConfig
+	var out []*patchbay.AuthConfigRecord
 	for rows.Next() {
-		ac, err := scanAuthConfig(rows)
+		rec, err := scanAuthConfigRecord(rows)
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, ac)
+		out = append(out, rec)
 	}
 	return out, total, rows.Err()
 }
@@ -184,31 +226,6 @@ func (s *DB) DeleteAuthConfig(ctx context.Context, projectID, id string) error {
 	})
 }
 
-func (s *DB) CountConnections(ctx context.Context, projectID string, ids []string) (map[string]int, error) {
-	out := make(map[string]int, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var a args
-	where := "project_id = " + a.add(projectID) + " AND " + a.in("auth_config_id", ids)
-	rows, err := s.q.QueryContext(ctx, `SELECT auth_config_id, count(*) FROM connected_accounts WHERE `+where+` GROUP BY auth_config_id`, a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id string
-			n  int
-		)
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
-}
-
 const connCols = `ca.id, ca.project_id, ca.auth_config_id, ca.toolkit, ca.mode, ca.user_id, ca.status, ca.status_reason, ca.disabled, ca.alias, ca.labels, ca.created_at, ca.updated_at`
 
 func scanConn(sc interface{ Scan(...any) error }, extra ...any) (*patchbay.ConnectedAccount, error) {
@@ -244,74 +261,124 @@ func (s *DB) CreateConnectedAccount(ctx context.Context, ca *patchbay.ConnectedA
 	return s.wrap(err, "connected account exists")
 }
 
-func (s *DB) GetConnectedAccount(ctx context.Context, projectID, id string) (*patchbay.ConnectedAccount, *patchbay.StoredSecret, error) {
+// connRecordFrom joins an account (ca) with its auth config (ac) and, when
+// credField is not "", its sealed credentials (s).
+func connRecordFrom(credField string) (cols, from string) {
+	cols = connCols + `, ac.managed, ac.disabled`
+	from = ` FROM connected_accounts ca JOIN auth_configs ac ON ac.project_id = ca.project_id AND ac.id = ca.auth_config_id`
+	if credField != "" {
+		cols += `, s.term, s.sealed`
+		from += ` LEFT JOIN secrets s ON s.project_id = ca.project_id AND s.record = ca.id AND s.field = ` + credField
+	}
+	return cols, from
+}
+
+func scanConnRecord(sc interface{ Scan(...any) error }, withCreds bool, extra ...any) (*patchbay.ConnectionRecord, error) {
 	var (
+		rec    patchbay.ConnectionRecord
 		term   sql.NullInt64
 		sealed []byte
 	)
-	ca, err := scanConn(s.q.QueryRowContext(ctx, `SELECT `+connCols+`, s.term, s.sealed FROM connected_accounts ca
-		LEFT JOIN secrets s ON s.project_id = ca.project_id AND s.record = ca.id AND s.field = $3
-		WHERE ca.project_id = $1 AND ca.id = $2`, projectID, id, patchbay.FieldCredentials), &term, &sealed)
-	if isNoRows(err) {
-		return nil, nil, notFound("Connected account", id)
+	dest := []any{&rec.AuthConfigManaged, &rec.AuthConfigDisabled}
+	if withCreds {
+		dest = append(dest, &term, &sealed)
 	}
+	ca, err := scanConn(sc, append(dest, extra...)...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if !term.Valid {
-		return ca, nil, nil
+	rec.ConnectedAccount = ca
+	if term.Valid {
+		rec.Credentials = &patchbay.StoredSecret{Ref: patchbay.CredentialsRef(ca.ProjectID, ca.ID), Term: uint32(term.Int64), Sealed: sealed}
 	}
-	return ca, &patchbay.StoredSecret{Ref: patchbay.CredentialsRef(projectID, id), Term: uint32(term.Int64), Sealed: sealed}, nil
+	return &rec, nil
 }
 
-func (s *DB) ListConnectedAccounts(ctx context.Context, f patchbay.ConnectionFilter) ([]*patchbay.ConnectedAccount, int, error) {
-	var a args
-	where := []string{"project_id = " + a.add(f.ProjectID)}
+func (s *DB) GetConnectedAccount(ctx context.Context, projectID, id string) (*patchbay.ConnectionRecord, error) {
+	cols, from := connRecordFrom("$3")
+	rec, err := scanConnRecord(s.q.QueryRowContext(ctx, `SELECT `+cols+from+` WHERE ca.project_id = $1 AND ca.id = $2`,
+		projectID, id, patchbay.FieldCredentials), true)
+	if isNoRows(err) {
+		return nil, notFound("Connected account", id)
+	}
+	return rec, err
+}
+
+// connWhere renders f's conditions over the accounts aliased t.
+func (s *DB) connWhere(a *args, f patchbay.ConnectionFilter, t string) []string {
+	where := []string{t + ".project_id = " + a.add(f.ProjectID)}
 	if len(f.IDs) > 0 {
-		where = append(where, a.in("id", f.IDs))
+		where = append(where, a.in(t+".id", f.IDs))
 	}
 	if len(f.UserIDs) > 0 {
-		where = append(where, a.in("user_id", f.UserIDs))
+		where = append(where, a.in(t+".user_id", f.UserIDs))
 	}
 	if len(f.AuthConfigIDs) > 0 {
-		where = append(where, a.in("auth_config_id", f.AuthConfigIDs))
+		where = append(where, a.in(t+".auth_config_id", f.AuthConfigIDs))
 	}
 	if len(f.Toolkits) > 0 {
 		ts := make([]string, len(f.Toolkits))
-		for i, t := range f.Toolkits {
-			ts[i] = lower(t)
+		for i, tk := range f.Toolkits {
+			ts[i] = lower(tk)
 		}
-		where = append(where, a.in("toolkit", ts))
+		where = append(where, a.in(t+".toolkit", ts))
 	}
 	if len(f.Statuses) > 0 {
 		ss := make([]string, len(f.Statuses))
 		for i, st := range f.Statuses {
 			ss[i] = string(st)
 		}
-		where = append(where, a.in("status", ss))
+		where = append(where, a.in(t+".status", ss))
+	}
+	if len(f.Labels) > 0 {
+		where = append(where, "EXISTS (SELECT 1 FROM "+s.d.JSONArrayElements(t+".labels")+" WHERE "+a.in("value", f.Labels)+")")
 	}
 	if f.Disabled != nil {
-		where = append(where, "disabled = "+a.add(*f.Disabled))
+		where = append(where, t+".disabled = "+a.add(*f.Disabled))
 	}
-	total, err := s.count(ctx, "connected_accounts", where, a)
-	if err != nil {
-		return nil, 0, err
+	return where
+}
+
+// ListConnectedAccounts reads a page and the total in one query: the total
+// is an uncorrelated subquery the database evaluates once. Only a page past
+// the end (no row to carry it) costs a second query.
+func (s *DB) ListConnectedAccounts(ctx context.Context, f patchbay.ConnectionFilter) ([]*patchbay.ConnectionRecord, int, error) {
+	var a args
+	where := s.connWhere(&a, f, "ca")
+	countWhere := s.connWhere(&a, f, "c2")
+	cred := ""
+	if f.WithCredentials {
+		cred = a.add(patchbay.FieldCredentials)
 	}
-	cond, order := a.page("connected_accounts", where, f.Page)
-	rows, err := s.q.QueryContext(ctx, `SELECT `+connCols+` FROM connected_accounts ca WHERE `+strings.Join(cond, " AND ")+order, a...)
+	cols, from := connRecordFrom(cred)
+	cond, order := a.page("connected_accounts", "ca", where, f.Page)
+	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, (SELECT count(*) FROM connected_accounts c2 WHERE `+strings.Join(countWhere, " AND ")+`)`+
+		from+` WHERE `+strings.Join(cond, " AND ")+order, a...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	var out []*patchbay.ConnectedAccount
+	var (
+		out   []*patchbay.ConnectionRecord
+		total = -1
+	)
 	for rows.Next() {
-		ca, err := scanConn(rows)
+		rec, err := scanConnRecord(rows, f.WithCredentials, &total)
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, ca)
+		out = append(out, rec)
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if total < 0 {
+		var b args
+		if total, err = s.count(ctx, "connected_accounts c2", s.connWhere(&b, f, "c2"), b); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
 }
 
 func (s *DB) UpdateConnectedAccount(ctx context.Context, ca *patchbay.ConnectedAccount) error {
@@ -330,28 +397,6 @@ func (s *DB) DeleteConnectedAccount(ctx context.Context, projectID, id string) e
 		res, err := t.q.ExecContext(ctx, `DELETE FROM connected_accounts WHERE project_id = $1 AND id = $2`, projectID, id)
 		return affected(res, err, "Connected account", id)
 	})
-}
-
-func (s *DB) ConnectionSecrets(ctx context.Context, projectID string, ids []string) (map[string]patchbay.StoredSecret, error) {
-	out := make(map[string]patchbay.StoredSecret, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var a args
-	where := "project_id = " + a.add(projectID) + " AND field = " + a.add(patchbay.FieldCredentials) + " AND " + a.in("record", ids)
-	rows, err := s.q.QueryContext(ctx, `SELECT project_id, record, field, term, sealed FROM secrets WHERE `+where, a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		st, err := scanSecret(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[st.Ref.Record] = st
-	}
-	return out, rows.Err()
 }
 
 func (s *DB) DeleteSecret(ctx context.Context, ref patchbay.SecretRef) error {

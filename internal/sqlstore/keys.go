@@ -95,8 +95,9 @@ func (s *DB) LookupAPIKey(ctx context.Context, hash [32]byte) (*patchbay.APIKey,
 	return k, &m, nil
 }
 
-func (s *DB) ListAPIKeys(ctx context.Context, f patchbay.KeyFilter) ([]*patchbay.APIKey, error) {
-	q := `SELECT ` + keyCols + ` FROM api_keys k WHERE k.org_id = $1`
+func (s *DB) ListAPIKeys(ctx context.Context, f patchbay.KeyFilter) ([]patchbay.KeyRecord, error) {
+	q := `SELECT ` + keyCols + `, m.id, m.org_id, m.email, m.name, m.role, m.created_at
+		FROM api_keys k LEFT JOIN members m ON m.id = k.created_by AND m.org_id = k.org_id WHERE k.org_id = $1`
 	args := []any{f.OrgID}
 	if f.ProjectID != "" {
 		args = append(args, f.ProjectID)
@@ -115,13 +116,22 @@ func (s *DB) ListAPIKeys(ctx context.Context, f patchbay.KeyFilter) ([]*patchbay
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*patchbay.APIKey
+	var out []patchbay.KeyRecord
 	for rows.Next() {
-		k, err := scanKey(rows)
+		var (
+			mID, mOrg, mEmail, mName, mRole sql.NullString
+			mCreated                        sql.NullTime
+		)
+		k, err := scanKey(rows, &mID, &mOrg, &mEmail, &mName, &mRole, &mCreated)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, k)
+		rec := patchbay.KeyRecord{APIKey: k}
+		if mID.Valid {
+			rec.Creator = &patchbay.Member{ID: mID.String, OrgID: mOrg.String, Email: mEmail.String, Name: mName.String,
+				Role: patchbay.Role(mRole.String), CreatedAt: mCreated.Time.UTC()}
+		}
+		out = append(out, rec)
 	}
 	return out, rows.Err()
 }

@@ -137,6 +137,15 @@ func (s *DB) GetMemberByEmail(ctx context.Context, orgID, email string) (*patchb
 	return m, err
 }
 
+func (s *DB) OrgOwner(ctx context.Context, orgID string) (*patchbay.Member, error) {
+	m, err := scanMember(s.q.QueryRowContext(ctx, `SELECT `+memberCols+` FROM members
+		WHERE org_id = $1 AND role = $2 ORDER BY created_at, id LIMIT 1`, orgID, string(patchbay.RoleOwner)))
+	if isNoRows(err) {
+		return nil, patchbay.Errorf(patchbay.ENOTFOUND, "Organization %s has no owner.", orgID)
+	}
+	return m, err
+}
+
 func (s *DB) ListMembers(ctx context.Context, orgID string) ([]*patchbay.Member, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT `+memberCols+` FROM members WHERE org_id = $1 ORDER BY created_at, id`, orgID)
 	if err != nil {

@@ -36,6 +36,9 @@ type Dialect struct {
 	// MigrationLock runs first in the migration transaction, e.g. to keep
 	// instances that start together from migrating twice. May be "".
 	MigrationLock string
+	// JSONArrayElements renders a FROM item yielding one row per element of
+	// the JSON array of strings in column col, in a column named value.
+	JSONArrayElements func(col string) string
 }
 
 // Querier is what *sql.DB and *sql.Tx have in common.
@@ -218,3 +221,12 @@ func (s *DB) tableExists(ctx context.Context, name string) (bool, error) {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Pools are the store's connection pools by role ("read", "write"; one
+// "main" pool where reads and writes share it), for metrics.
+func (s *DB) Pools() map[string]*sql.DB {
+	if s.rdb == nil || s.rdb == s.db {
+		return map[string]*sql.DB{"main": s.db}
+	}
+	return map[string]*sql.DB{"write": s.db, "read": s.rdb}
+}

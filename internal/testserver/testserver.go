@@ -15,10 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/patchbay-dev/patchbay/internal/catalog"
-	"github.com/patchbay-dev/patchbay/internal/httpapi"
+	"github.com/patchbay-dev/patchbay/internal/app"
+	"github.com/patchbay-dev/patchbay/internal/config"
 	"github.com/patchbay-dev/patchbay/internal/keyring"
 	"github.com/patchbay-dev/patchbay/internal/outbound"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
@@ -50,6 +49,8 @@ type Server struct {
 	URL     string
 	Service *patchbay.Service
 	Auth    *patchbay.Authenticator
+	// Store is a second handle on the server's database, for a test's
+	// own reads and writes; the server reaches it only through Service.
 	Store   patchbay.Store
 	Org     *patchbay.Organization
 	Project *patchbay.Project
@@ -67,44 +68,22 @@ type Server struct {
 	DSN string
 }
 
-type migrator interface {
-	patchbay.Store
-	Migrate(ctx context.Context) error
-}
-
 // Start runs a patchbay on backend until t ends.
 func Start(t testing.TB, backend Backend, opts Options) *Server {
 	t.Helper()
-	var (
-		st      migrator
-		watcher patchbay.Watcher
-		dsn     string
-	)
-	ctx := context.Background()
-	log := newLogger(opts)
+	var cfg config.Config
 	switch backend {
 	case SQLite:
-		dsn = testdb.SQLitePath(t)
-		s, err := sqlite.Open(ctx, dsn)
-		must(t, err)
-		t.Cleanup(func() { s.Close() })
-		must(t, s.Migrate(ctx))
-		st, watcher = s, s.NewWatcher()
+		cfg.DataDir = t.TempDir()
 	case Postgres:
-		dsn = testdb.PostgresURL(t)
-		s, err := postgres.Open(ctx, dsn)
-		must(t, err)
-		t.Cleanup(func() { s.Close() })
-		must(t, s.Migrate(ctx))
-		st, watcher = s, s.NewWatcher(log)
+		cfg.DatabaseURL = testdb.PostgresURL(t)
 	default:
 		t.Fatalf("unknown backend %q", backend)
 	}
-	s, err := assemble(st, watcher, log, opts, t.Cleanup)
+	s, err := start(cfg, opts, t.Cleanup)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.DSN = dsn
 	return s
 }
 
@@ -131,21 +110,10 @@ func StartMain(backend Backend, opts Options) (s *Server, stop func(), err error
 		return nil, nil, err
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-	ctx := context.Background()
-	dsn := filepath.Join(dir, "patchbay.db")
-	st, err := sqlite.Open(ctx, dsn)
+	s, err = start(config.Config{DataDir: dir}, opts, func(f func()) { cleanups = append(cleanups, f) })
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanups = append(cleanups, func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		return nil, nil, err
-	}
-	s, err = assemble(st, st.NewWatcher(), newLogger(opts), opts, func(f func()) { cleanups = append(cleanups, f) })
-	if err != nil {
-		return nil, nil, err
-	}
-	s.DSN = dsn
 	return s, undo, nil
 }
 
@@ -157,83 +125,79 @@ func newLogger(opts Options) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// assemble builds the keyring, catalog, service and HTTP server over a
-// migrated store, bootstraps an organization and creates the test keys.
-// cleanup registers what to undo when the server is done (run last-first).
-func assemble(st migrator, watcher patchbay.Watcher, log *slog.Logger, opts Options, cleanup func(func())) (*Server, error) {
+// start opens patchbay exactly as the binary does (app.Open), serves it on
+// a loopback port, opens a second handle on the same database for the
+// tests' own reads, and creates the test keys. cleanup registers what to
+// undo when the server is done (run last-first).
+func start(cfg config.Config, opts Options, cleanup func(func())) (*Server, error) {
 	ctx := context.Background()
+	log := newLogger(opts)
 	root, err := keyring.NewRootKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	rk, err := keyring.ParseRootKey(root)
+	cfg.RootKey, cfg.AccessLog = root, true
+	a, err := app.Open(ctx, cfg, log, app.Options{Auth: opts.Auth, Outbound: &opts.Outbound, OwnerEmail: "owner@example.com"})
 	if err != nil {
 		return nil, err
 	}
-	kr, err := keyring.Open(ctx, st, rk, rand.Reader, time.Now)
-	if err != nil {
+	cleanup(func() { a.Close() })
+	if err := a.Start(ctx); err != nil {
 		return nil, err
 	}
-	cat, err := catalog.Load()
-	if err != nil {
-		return nil, err
+	s := &Server{Service: a.Service, Auth: a.Service.Authenticator(), Org: a.Org, DSN: cfg.DatabaseURL}
+	if cfg.DatabaseURL != "" {
+		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		cleanup(func() { pg.Close() })
+		s.Store = pg
+	} else {
+		s.DSN = filepath.Join(cfg.DataDir, "patchbay.db")
+		lite, err := sqlite.Open(ctx, s.DSN)
+		if err != nil {
+			return nil, err
+		}
+		cleanup(func() { lite.Close() })
+		s.Store = lite
 	}
-	auth := patchbay.NewAuthenticator(st, watcher, time.Now, log, opts.Auth)
-	if err := auth.Start(ctx); err != nil {
-		return nil, err
-	}
-	cleanup(func() { auth.Close() })
-	svc := &patchbay.Service{Store: st, Sealer: kr, Catalog: cat, Checker: outbound.New(opts.Outbound), Auth: auth,
-		Now: time.Now, Rand: rand.Reader, Log: log}
-	if f, ok := st.(patchbay.Fence); ok {
-		svc.Fence = f
-	}
-	org, _, err := svc.Bootstrap(ctx, "owner@example.com")
-	if err != nil {
-		return nil, err
-	}
-	owner, err := svc.Owner(ctx, org.ID)
-	if err != nil {
-		return nil, err
-	}
-	projects, err := st.ListProjects(ctx, org.ID, "", 1)
-	if err != nil {
-		return nil, err
-	}
-	api := httpapi.New(httpapi.Config{Service: svc, Auth: auth, Log: log, Now: time.Now, AccessLog: true,
-		Ready: func(ctx context.Context) error { return st.Ping(ctx) }})
-	hs := httptest.NewServer(api)
+	s.Handler = a.Handler()
+	hs := httptest.NewServer(s.Handler)
 	cleanup(hs.Close)
+	s.URL = hs.URL
 
-	s := &Server{URL: hs.URL, Handler: api, Service: svc, Auth: auth, Store: st, Org: org, Project: projects[0], Owner: owner}
-	a := patchbay.Actor{Member: *owner, IP: "test"}
-	if s.OwnerKey, err = s.newKey(a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: org.ID, ProjectID: s.Project.ID, Name: "owner"}); err != nil {
-		return nil, err
-	}
-	if s.OrgKey, err = s.newKey(a, patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: org.ID, Name: "org"}); err != nil {
-		return nil, err
-	}
-	member, err := svc.AddMember(ctx, a, org.ID, "member@example.com", "Member", patchbay.RoleMember)
+	cli, err := a.CLIPrincipal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if s.MemberKey, err = s.newKey(a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: org.ID, ProjectID: s.Project.ID, Name: "member", Owner: member}); err != nil {
+	cli.IP = "test"
+	s.Owner = &cli.Member
+	projects, _, err := s.Service.ListProjects(ctx, cli, "", 1)
+	if err != nil {
+		return nil, err
+	}
+	s.Project = projects[0].Project
+	if s.OwnerKey, err = s.newKey(cli, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: s.Project.ID, Name: "owner"}); err != nil {
+		return nil, err
+	}
+	if s.OrgKey, err = s.newKey(cli, patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "org"}); err != nil {
+		return nil, err
+	}
+	member, err := s.Service.AddMember(ctx, cli, "member@example.com", "Member", patchbay.RoleMember)
+	if err != nil {
+		return nil, err
+	}
+	if s.MemberKey, err = s.newKey(cli, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: s.Project.ID, Name: "member", Owner: member}); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Server) newKey(a patchbay.Actor, nk patchbay.NewKey) (string, error) {
-	_, tok, err := s.Service.CreateAPIKey(context.Background(), a, nk)
+func (s *Server) newKey(p *patchbay.Principal, nk patchbay.NewKey) (string, error) {
+	_, tok, err := s.Service.CreateAPIKey(context.Background(), p, nk)
 	if err != nil {
 		return "", err
 	}
 	return tok.Secret.Reveal(), nil
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -1,8 +1,14 @@
-package main
+// Package app assembles patchbay: it opens the configured store, checks the
+// root key before writing anything, migrates, opens the keyring, builds the
+// Service and every HTTP surface over it. The binary (cmd/patchbay) and the
+// test server (internal/testserver) both start patchbay through Open, so
+// tests run exactly what ships.
+package app
 
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/patchbay-dev/patchbay/internal/catalog"
 	"github.com/patchbay-dev/patchbay/internal/config"
@@ -24,25 +32,48 @@ import (
 type store interface {
 	patchbay.Store
 	Migrate(ctx context.Context) error
+	// Pools are the store's connection pools, for metrics.
+	Pools() map[string]*sql.DB
 }
 
-// app is an opened patchbay: store, keyring, service.
-type app struct {
+// App is an opened patchbay.
+type App struct {
+	// Service is the domain, the only door to the store.
+	Service *patchbay.Service
+	// Org is the installation's first organization, the one the CLI
+	// administers.
+	Org *patchbay.Organization
+
 	cfg     config.Config
+	opts    Options
 	log     *slog.Logger
 	store   store
 	watcher patchbay.Watcher
 	keyring *keyring.Keyring
-	svc     *patchbay.Service
-	org     *patchbay.Organization
+	metrics *prometheus.Registry
+	bgStop  context.CancelFunc
+	bgDone  chan struct{}
+}
+
+// Options tune what config.Config does not reach (tests).
+type Options struct {
+	Auth patchbay.AuthOptions
+	// Outbound replaces the outbound settings derived from the config.
+	Outbound *outbound.Config
+	// LeakReportsPerMinute limits leaked-key reports per address.
+	LeakReportsPerMinute int
+	// OwnerEmail is the bootstrapped owner's (default owner@patchbay.local).
+	OwnerEmail string
 }
 
 const devRootKeyFile = "root.key"
 
-// openApp opens the configured database, checks the root key against it
-// before writing anything, then migrates and bootstraps.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log}
+// Open opens the configured database, checks the root key against it
+// before writing anything (a malformed key creates nothing at all), then
+// migrates, opens the keyring and bootstraps an organization, a project and
+// an owner on first start.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+	a := &App{cfg: cfg, log: log, opts: opts}
 	// A configured root key is parsed before the data dir or the database
 	// is touched: a malformed key must leave a fresh data dir uncreated.
 	root, configured, err := configuredRootKey(cfg)
@@ -83,7 +114,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	return a, nil
 }
 
-func (a *app) init(ctx context.Context, root patchbay.Secret) error {
+func (a *App) init(ctx context.Context, root patchbay.Secret) error {
 	if err := keyring.Check(ctx, a.store, root); err != nil {
 		return err
 	}
@@ -98,19 +129,30 @@ func (a *app) init(ctx context.Context, root patchbay.Secret) error {
 	if err != nil {
 		return fmt.Errorf("toolkit catalog: %w", err)
 	}
-	checker := outbound.New(outbound.Config{Overrides: a.cfg.UpstreamOverrides, AllowHosts: a.cfg.OutboundAllowHosts})
-	a.svc = &patchbay.Service{Store: a.store, Sealer: a.keyring, Catalog: cat, Checker: checker, Now: time.Now, Rand: rand.Reader, Log: a.log}
-	if f, ok := a.store.(patchbay.Fence); ok {
-		a.svc.Fence = f
+	oc := outbound.Config{Overrides: a.cfg.UpstreamOverrides, AllowHosts: a.cfg.OutboundAllowHosts}
+	if a.opts.Outbound != nil {
+		oc = *a.opts.Outbound
 	}
-	org, created, err := a.svc.Bootstrap(ctx, "owner@patchbay.local")
+	sc := patchbay.Config{
+		Store: a.store, Sealer: sealer{a.keyring, a.store}, Catalog: cat, Checker: outbound.New(oc),
+		Watcher: a.watcher, Auth: a.opts.Auth, Now: time.Now, Rand: rand.Reader, Log: a.log,
+	}
+	if f, ok := a.store.(patchbay.Fence); ok {
+		sc.Fence = f
+	}
+	a.Service = patchbay.NewService(sc)
+	owner := a.opts.OwnerEmail
+	if owner == "" {
+		owner = "owner@patchbay.local"
+	}
+	org, created, err := a.Service.Bootstrap(ctx, owner)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	if created {
 		a.log.Info("bootstrapped a new installation: organization, default project and owner created", "org", org.ID)
 	}
-	a.org = org
+	a.Org = org
 	return nil
 }
 
@@ -134,7 +176,7 @@ func configuredRootKey(cfg config.Config) (root patchbay.Secret, configured bool
 
 // devRootKey is the root key when none is configured: the development key
 // file in the data dir, created on a database that has never been sealed.
-func (a *app) devRootKey(ctx context.Context) (patchbay.Secret, error) {
+func (a *App) devRootKey(ctx context.Context) (patchbay.Secret, error) {
 	path := filepath.Join(a.cfg.DataDir, devRootKeyFile)
 	if _, err := os.Stat(path); err == nil {
 		a.warnDevKey(path, false)
@@ -168,7 +210,7 @@ func (a *app) devRootKey(ctx context.Context) (patchbay.Secret, error) {
 	return keyring.ParseRootKey(hexKey)
 }
 
-func (a *app) warnDevKey(path string, created bool) {
+func (a *App) warnDevKey(path string, created bool) {
 	verb := "using"
 	if created {
 		verb = "created"
@@ -189,13 +231,54 @@ func readRootKey(path string) (patchbay.Secret, error) {
 	return k, nil
 }
 
-// owner is the identity admin commands act as.
-func (a *app) owner(ctx context.Context) (patchbay.Actor, error) {
-	m, err := a.svc.Owner(ctx, a.org.ID)
-	if err != nil {
-		return patchbay.Actor{}, err
-	}
-	return patchbay.Actor{Member: *m, IP: "cli"}, nil
+// CLIPrincipal is the principal admin commands act as: the organization's
+// first owner.
+func (a *App) CLIPrincipal(ctx context.Context) (*patchbay.Principal, error) {
+	return a.Service.CLIPrincipal(ctx, a.Org.ID)
 }
 
-func (a *app) Close() error { return a.store.Close() }
+// sealer is the keyring as the domain's Keyring: re-encryption reads and
+// writes the store the keyring was opened on.
+type sealer struct {
+	*keyring.Keyring
+	store keyring.SecretStore
+}
+
+func (s sealer) Reencrypt(ctx context.Context, batch int) (int, error) {
+	return s.Keyring.Reencrypt(ctx, s.store, batch)
+}
+
+// Start begins the background work of a serving instance: watching for
+// revocations made elsewhere, flushing key last-use times, and refreshing
+// the keyring (picking up rotations, re-encrypting old values).
+func (a *App) Start(ctx context.Context) error {
+	if err := a.Service.Start(ctx); err != nil {
+		return fmt.Errorf("start revocation watcher: %w", err)
+	}
+	bg, stop := context.WithCancel(context.Background())
+	a.bgStop, a.bgDone = stop, make(chan struct{})
+	go func() {
+		defer close(a.bgDone)
+		a.keyring.Run(bg, a.store, 10*time.Second, a.log)
+	}()
+	return nil
+}
+
+// Close stops what Start started, flushes last-use times and closes the
+// database.
+func (a *App) Close() error {
+	if a.bgStop != nil {
+		a.bgStop()
+		<-a.bgDone
+		a.bgStop = nil
+	}
+	return errors.Join(a.Service.Close(), a.store.Close())
+}
+
+// Database describes the store for logs, with any password redacted.
+func (a *App) Database() string {
+	if a.cfg.DatabaseURL != "" {
+		return "postgres " + a.cfg.RedactedDatabaseURL()
+	}
+	return "sqlite " + a.cfg.DataDir
+}

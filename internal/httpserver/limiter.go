@@ -1,4 +1,4 @@
-package httpapi
+package httpserver
 
 import (
 	"sync"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiter is a token bucket per client address. Buckets idle for ten
+// Limiter is a token bucket per client address. Buckets idle for ten
 // minutes are dropped so the map cannot grow without bound.
-type limiter struct {
+type Limiter struct {
 	perMinute int
 	now       func() time.Time
 
@@ -23,12 +23,12 @@ type bucket struct {
 	seen time.Time
 }
 
-func newLimiter(perMinute int, now func() time.Time) *limiter {
-	return &limiter{perMinute: perMinute, now: now, buckets: map[string]*bucket{}, swept: now()}
+func NewLimiter(perMinute int, now func() time.Time) *Limiter {
+	return &Limiter{perMinute: perMinute, now: now, buckets: map[string]*bucket{}, swept: now()}
 }
 
-// allow takes a token for addr.
-func (l *limiter) allow(addr string) bool {
+// Allow takes a token for addr.
+func (l *Limiter) Allow(addr string) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -97,9 +97,32 @@ type ConnectionFilter struct {
 	AuthConfigIDs []string
 	Toolkits      []string
 	Statuses      []ConnectionStatus
+	// Labels: accounts carrying at least one of them.
+	Labels []string
 	// Disabled: nil for any, else only accounts with that flag.
 	Disabled *bool
 	Page     Page
+	// WithCredentials asks for each account's sealed credentials.
+	WithCredentials bool
+}
+
+// AuthConfigRecord is an auth config as stored, with its sealed
+// credentials (nil when it has none) and how many accounts connect
+// through it.
+type AuthConfigRecord struct {
+	*AuthConfig
+	Connections int
+	Credentials *StoredSecret
+}
+
+// ConnectionRecord is a connected account as stored, with its auth
+// config's flags and its sealed credentials (nil when it has none, or when
+// not asked for).
+type ConnectionRecord struct {
+	*ConnectedAccount
+	AuthConfigManaged  bool
+	AuthConfigDisabled bool
+	Credentials        *StoredSecret
 }
 
 // Page is keyset paging: After is the ID of the last item seen ("" to
@@ -117,8 +140,12 @@ type Page struct {
 type ConnectionStore interface {
 	CreateAuthConfig(ctx context.Context, ac *AuthConfig) error
 	GetAuthConfig(ctx context.Context, projectID, id string) (*AuthConfig, error)
-	// ListAuthConfigs returns a page of matches and the total count.
-	ListAuthConfigs(ctx context.Context, f AuthConfigFilter) ([]*AuthConfig, int, error)
+	// GetAuthConfigRecord returns an auth config with its sealed
+	// credentials and connection count, in one query.
+	GetAuthConfigRecord(ctx context.Context, projectID, id string) (*AuthConfigRecord, error)
+	// ListAuthConfigs returns a page of matches, each with its sealed
+	// credentials and connection count, and the total count.
+	ListAuthConfigs(ctx context.Context, f AuthConfigFilter) ([]*AuthConfigRecord, int, error)
 	// LockAuthConfig locks an auth config until the transaction ends, so
 	// checks made under the lock (one ACTIVE account per user) hold.
 	// ENOTFOUND if it does not exist. Call it inside InTx.
@@ -128,23 +155,19 @@ type ConnectionStore interface {
 	// DeleteAuthConfig deletes an auth config with its connected accounts
 	// and their sealed credentials.
 	DeleteAuthConfig(ctx context.Context, projectID, id string) error
-	// CountConnections counts connected accounts per auth config ID.
-	CountConnections(ctx context.Context, projectID string, authConfigIDs []string) (map[string]int, error)
 
 	CreateConnectedAccount(ctx context.Context, ca *ConnectedAccount) error
-	// GetConnectedAccount returns an account and its sealed credentials
-	// (nil when it has none).
-	GetConnectedAccount(ctx context.Context, projectID, id string) (*ConnectedAccount, *StoredSecret, error)
-	// ListConnectedAccounts returns a page of matches and the total count.
-	ListConnectedAccounts(ctx context.Context, f ConnectionFilter) ([]*ConnectedAccount, int, error)
+	// GetConnectedAccount returns an account with its auth config's flags
+	// and its sealed credentials, in one query.
+	GetConnectedAccount(ctx context.Context, projectID, id string) (*ConnectionRecord, error)
+	// ListConnectedAccounts returns a page of matches (with credentials
+	// when f.WithCredentials) and the total count, filtering in the query.
+	ListConnectedAccounts(ctx context.Context, f ConnectionFilter) ([]*ConnectionRecord, int, error)
 	// UpdateConnectedAccount saves status, status_reason, disabled, alias,
 	// labels and updated_at.
 	UpdateConnectedAccount(ctx context.Context, ca *ConnectedAccount) error
 	// DeleteConnectedAccount deletes an account and its sealed credentials.
 	DeleteConnectedAccount(ctx context.Context, projectID, id string) error
-	// ConnectionSecrets returns the sealed credentials of the given
-	// accounts of a project, by account ID (accounts without any are absent).
-	ConnectionSecrets(ctx context.Context, projectID string, ids []string) (map[string]StoredSecret, error)
 	// DeleteSecret removes a sealed value; no error if there is none.
 	DeleteSecret(ctx context.Context, ref SecretRef) error
 }

@@ -1,0 +1,383 @@
+package patchbay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// CredentialChecker tries credentials against the app with the scheme's
+// test request. ok is false when the app rejected them; reason says why.
+// err is for failures to ask (network, timeouts), which decide nothing.
+type CredentialChecker interface {
+	Check(ctx context.Context, tk *Toolkit, sc *AuthScheme, creds map[string]string) (ok bool, reason string, err error)
+}
+
+// NewConnection describes a connection to initiate for an end user.
+type NewConnection struct {
+	AuthConfigID string
+	UserID       string
+	// Mode is the scheme the caller believes it is using ("" to take the
+	// auth config's); a different one is refused.
+	Mode   AuthMode
+	Values map[string]any // connection fields, e.g. {"api_key": "…"}
+	Alias  string
+	Labels []string
+	// Validate asks patchbay to try the credentials against the app first.
+	Validate bool
+	// AllowMultiple, when false and explicitly requested (Exclusive), makes
+	// a second ACTIVE account for the same user and auth config an error.
+	Exclusive bool
+}
+
+// ValidateUserID checks an end-user id: 1 to 256 printable characters.
+func ValidateUserID(id string) error {
+	switch {
+	case strings.TrimSpace(id) == "":
+		return Errorf(EINVALID, "user_id is required: the id of the end user in your system.")
+	case !utf8.ValidString(id) || utf8.RuneCountInString(id) > 256:
+		return Errorf(EINVALID, "user_id must be valid UTF-8 of at most 256 characters.")
+	}
+	return nil
+}
+
+// ConnectionView is a connected account as surfaces show it: with its
+// auth config's flags, its scheme, and its credentials masked.
+type ConnectionView struct {
+	*ConnectedAccount
+	AuthConfigManaged  bool
+	AuthConfigDisabled bool
+	ToolkitDef         *Toolkit    // nil if the toolkit left the catalog
+	Scheme             *AuthScheme // nil if the toolkit left the catalog
+	// Credentials are masked; nil when the account has none (erased by a
+	// revoke) or when the listing did not ask for them.
+	Credentials map[string]string
+	// BaseURL is the app's base URL for this account, its template
+	// expanded with the account's fields (when it has them).
+	BaseURL string
+}
+
+// Connect creates a connected account in the principal's project. For
+// user-supplied schemes (API key, bearer token, basic, no auth) the account
+// is ACTIVE at once, or FAILED with a reason when validation was asked for
+// and the app rejected the credentials. EINVALID names every problem with
+// the request; ENOTFOUND for an auth config outside the project.
+func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*ConnectedAccount, error) {
+	projectID, err := s.can(ctx, p, ManageConnections, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateUserID(n.UserID); err != nil {
+		return nil, err
+	}
+	ac, err := s.store.GetAuthConfig(ctx, projectID, n.AuthConfigID)
+	if err != nil {
+		return nil, err
+	}
+	if ac.Disabled {
+		return nil, Errorf(EINVALID, "Auth config %s is disabled; enable it before connecting accounts through it.", ac.ID)
+	}
+	if n.Mode != "" && n.Mode != ac.Mode {
+		return nil, Errorf(EINVALID, "Auth config %s uses the %s scheme, but the connection was given as %s.", ac.ID, ac.Mode, n.Mode)
+	}
+	tk, sc, err := s.schemeFor(ac.Toolkit, ac.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if !sc.Mode.UserSupplied() {
+		return nil, Errorf(EINVALID, "Connections through %s auth configs need the OAuth flow, which this patchbay does not offer yet; use an API key, bearer token or basic scheme.", sc.Mode)
+	}
+	creds, err := checkFields(tk, sc, ScopeConnection, n.Values)
+	if err != nil {
+		return nil, err
+	}
+	if len(n.Labels) > 50 {
+		return nil, Errorf(EINVALID, "labels may hold at most 50 entries.")
+	}
+	for _, l := range n.Labels {
+		if l == "" || utf8.RuneCountInString(l) > 100 {
+			return nil, Errorf(EINVALID, "each label must be 1 to 100 characters.")
+		}
+	}
+	if utf8.RuneCountInString(n.Alias) > 256 {
+		return nil, Errorf(EINVALID, "alias must be at most 256 characters.")
+	}
+	now := s.now()
+	ca := &ConnectedAccount{
+		ProjectID: projectID, AuthConfigID: ac.ID, Toolkit: ac.Toolkit, Mode: ac.Mode, UserID: n.UserID,
+		Status: StatusActive, Alias: n.Alias, Labels: n.Labels, CreatedAt: now, UpdatedAt: now,
+	}
+	if n.Validate {
+		if err := s.validate(ctx, tk, sc, ca, creds); err != nil {
+			return nil, err
+		}
+	}
+	if ca.ID, err = NewID(PrefixConn, s.rand); err != nil {
+		return nil, err
+	}
+	st, err := s.sealMap(CredentialsRef(projectID, ca.ID), creds)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if n.Exclusive {
+			// Checked under a lock on the auth config, so two concurrent
+			// exclusive connects cannot both pass.
+			if err := tx.LockAuthConfig(ctx, projectID, ac.ID); err != nil {
+				return err
+			}
+			existing, _, err := tx.ListConnectedAccounts(ctx, ConnectionFilter{ProjectID: projectID, UserIDs: []string{n.UserID},
+				AuthConfigIDs: []string{ac.ID}, Statuses: []ConnectionStatus{StatusActive}, Page: Page{Limit: 1}})
+			if err != nil {
+				return err
+			}
+			if len(existing) > 0 {
+				return Errorf(ECONFLICT, "User %s already has an ACTIVE account (%s) through auth config %s; pass allow_multiple to add another.", n.UserID, existing[0].ID, ac.ID)
+			}
+		}
+		if err := tx.CreateConnectedAccount(ctx, ca); err != nil {
+			return err
+		}
+		if err := tx.PutSecret(ctx, st); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p, ActionConnectionCreate, projectID, ca.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ca, nil
+}
+
+// validate runs the scheme's test request and marks ca FAILED with a reason
+// when the app rejects the credentials.
+func (s *Service) validate(ctx context.Context, tk *Toolkit, sc *AuthScheme, ca *ConnectedAccount, creds map[string]string) error {
+	if sc.TestRequest == nil {
+		return Errorf(EINVALID, "validate_credentials: toolkit %s has no test request for %s; connect without validation.", tk.Slug, sc.Mode)
+	}
+	if s.checker == nil {
+		return Errorf(EINVALID, "validate_credentials is not available on this server.")
+	}
+	ok, reason, err := s.checker.Check(ctx, tk, sc, creds)
+	var de *Error
+	switch {
+	case errors.As(err, &de):
+		return err // the checker said precisely what went wrong
+	case err != nil:
+		return &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("Could not check the credentials with %s: the app did not answer.", tk.Name), Err: err}
+	}
+	if !ok {
+		ca.Status, ca.StatusReason = StatusFailed, reason
+	}
+	return nil
+}
+
+// connectionView opens and masks a record's credentials.
+func (s *Service) connectionView(ctx context.Context, rec *ConnectionRecord) *ConnectionView {
+	v := &ConnectionView{ConnectedAccount: rec.ConnectedAccount, AuthConfigManaged: rec.AuthConfigManaged, AuthConfigDisabled: rec.AuthConfigDisabled}
+	if tk, sc, err := s.schemeFor(rec.Toolkit, rec.Mode); err == nil {
+		v.ToolkitDef, v.Scheme = tk, sc
+	}
+	if v.Scheme == nil {
+		return v
+	}
+	if rec.Credentials == nil {
+		v.BaseURL = Expand(v.Scheme.BaseURL, nil)
+		return v
+	}
+	creds, err := s.openMap(rec.Credentials)
+	if err != nil {
+		// One corrupt value must not hide a whole listing; the account
+		// reads as having no credentials.
+		s.log.ErrorContext(ctx, "open connected account credentials", "connected_account", rec.ID, "err", err)
+		return v
+	}
+	v.Credentials = MaskCredentials(v.Scheme, creds)
+	v.BaseURL = Expand(v.Scheme.BaseURL, creds)
+	return v
+}
+
+// ConnectedAccount returns an account of the principal's project with its
+// auth config's flags and masked credentials, in one read. ENOTFOUND if the
+// project has none with that ID; EINTERNAL if its credentials cannot be
+// opened.
+func (s *Service) ConnectedAccount(ctx context.Context, p *Principal, id string) (*ConnectionView, error) {
+	projectID, err := s.can(ctx, p, ViewConnections, "")
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.store.GetConnectedAccount(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Credentials != nil {
+		// Unlike a listing, reading one account fails loudly on a value
+		// that does not open.
+		if _, err := s.openMap(rec.Credentials); err != nil {
+			return nil, err
+		}
+	}
+	return s.connectionView(ctx, rec), nil
+}
+
+// ListConnectedAccounts returns a page of the principal's project's
+// accounts matching f (its ProjectID is ignored), newest first unless
+// f.Page says otherwise, and the total number of matches. With
+// withCredentials each carries its masked credentials.
+func (s *Service) ListConnectedAccounts(ctx context.Context, p *Principal, f ConnectionFilter, withCredentials bool) ([]*ConnectionView, int, error) {
+	projectID, err := s.can(ctx, p, ViewConnections, "")
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(f.Labels) > 50 {
+		return nil, 0, Errorf(EINVALID, "labels may name at most 50 labels.")
+	}
+	f.ProjectID, f.WithCredentials = projectID, withCredentials
+	recs, total, err := s.store.ListConnectedAccounts(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]*ConnectionView, len(recs))
+	for i, rec := range recs {
+		out[i] = s.connectionView(ctx, rec)
+	}
+	return out, total, nil
+}
+
+// updateConnection loads an account of the principal's project, applies
+// fn, saves it and audits action.
+func (s *Service) updateConnection(ctx context.Context, p *Principal, id, action string, fn func(tx Store, ca *ConnectedAccount) error) (*ConnectedAccount, error) {
+	projectID, err := s.can(ctx, p, ManageConnections, "")
+	if err != nil {
+		return nil, err
+	}
+	var out *ConnectedAccount
+	err = s.store.InTx(ctx, func(tx Store) error {
+		rec, err := tx.GetConnectedAccount(ctx, projectID, id)
+		if err != nil {
+			return err
+		}
+		ca := rec.ConnectedAccount
+		if err := fn(tx, ca); err != nil {
+			return err
+		}
+		ca.UpdatedAt = s.now()
+		out = ca
+		if err := tx.UpdateConnectedAccount(ctx, ca); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p, action, projectID, id)
+	})
+	return out, err
+}
+
+// SetConnectionDisabled enables or disables an account; a disabled account
+// keeps its status and credentials but is not used.
+func (s *Service) SetConnectionDisabled(ctx context.Context, p *Principal, id string, disabled bool) (*ConnectedAccount, error) {
+	action := ActionConnectionEnable
+	if disabled {
+		action = ActionConnectionDisable
+	}
+	return s.updateConnection(ctx, p, id, action, func(_ Store, ca *ConnectedAccount) error {
+		ca.Disabled = disabled
+		return nil
+	})
+}
+
+// RevokeConnection marks an account REVOKED and erases its credentials.
+// It returns which credentials were erased: none for an account revoked
+// before.
+func (s *Service) RevokeConnection(ctx context.Context, p *Principal, id string) (*ConnectedAccount, []string, error) {
+	var erased []string
+	ca, err := s.updateConnection(ctx, p, id, ActionConnectionRevoke, func(tx Store, ca *ConnectedAccount) error {
+		if ca.Status == StatusRevoked {
+			return nil
+		}
+		ca.Status, ca.StatusReason = StatusRevoked, "Revoked via user-initiated revoke endpoint"
+		erased = []string{"credential"}
+		return tx.DeleteSecret(ctx, CredentialsRef(ca.ProjectID, id))
+	})
+	if erased == nil {
+		erased = []string{}
+	}
+	return ca, erased, err
+}
+
+// DeleteConnection deletes an account of the principal's project and its
+// credentials.
+func (s *Service) DeleteConnection(ctx context.Context, p *Principal, id string) error {
+	projectID, err := s.can(ctx, p, ManageConnections, "")
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.DeleteConnectedAccount(ctx, projectID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p, ActionConnectionDelete, projectID, id)
+	})
+}
+
+// Reinitiate replaces an account's connection fields (all of them, as on
+// creation) and makes it ACTIVE again.
+func (s *Service) Reinitiate(ctx context.Context, p *Principal, id string, values map[string]any) (*ConnectedAccount, error) {
+	return s.updateConnection(ctx, p, id, ActionConnectionReinitiate, func(tx Store, ca *ConnectedAccount) error {
+		tk, sc, err := s.schemeFor(ca.Toolkit, ca.Mode)
+		if err != nil {
+			return err
+		}
+		creds, err := checkFields(tk, sc, ScopeConnection, values)
+		if err != nil {
+			return err
+		}
+		st, err := s.sealMap(CredentialsRef(ca.ProjectID, id), creds)
+		if err != nil {
+			return err
+		}
+		ca.Status, ca.StatusReason = StatusActive, ""
+		return tx.PutSecret(ctx, st)
+	})
+}
+
+// RefreshConnection re-checks an account. Key-based credentials do not
+// expire, so without validation this only reports the state; with it, the
+// credentials are tried again and the status follows the app's answer. A
+// REVOKED account stays REVOKED either way.
+func (s *Service) RefreshConnection(ctx context.Context, p *Principal, id string, validate bool) (*ConnectedAccount, error) {
+	projectID, err := s.can(ctx, p, ManageConnections, "")
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.store.GetConnectedAccount(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !validate || rec.Status == StatusRevoked {
+		// Revoked: its credentials are erased, there is nothing to try, and
+		// trying the empty ones must not make it ACTIVE again.
+		return rec.ConnectedAccount, nil
+	}
+	creds := map[string]string{}
+	if rec.Credentials != nil {
+		if creds, err = s.openMap(rec.Credentials); err != nil {
+			return nil, err
+		}
+	}
+	tk, sc, err := s.schemeFor(rec.Toolkit, rec.Mode)
+	if err != nil {
+		return nil, err
+	}
+	probe := *rec.ConnectedAccount
+	probe.Status, probe.StatusReason = StatusActive, ""
+	if err := s.validate(ctx, tk, sc, &probe, creds); err != nil {
+		return nil, err
+	}
+	return s.updateConnection(ctx, p, id, ActionConnectionRefresh, func(_ Store, ca *ConnectedAccount) error {
+		if ca.Status != StatusRevoked { // unless revoked while the app was asked
+			ca.Status, ca.StatusReason = probe.Status, probe.StatusReason
+		}
+		return nil
+	})
+}
