@@ -449,7 +449,7 @@ func TestRevocationFailsClosedWhenDeaf(t *testing.T) {
 			t.Fatal("new key refused by B")
 		}
 	}
-	if !b.app.watcher.Sync(ctx) {
+	if !b.app.Service.Authenticator().Trusted(ctx) {
 		t.Fatal("B is not listening before the partition")
 	}
 	deafAt := time.Now()
@@ -487,7 +487,7 @@ func TestRevocationFailsClosedWhenDeaf(t *testing.T) {
 
 	// While deaf, B serves from the database: valid keys work, and a key
 	// revoked now is refused by B's very next request.
-	if b.app.watcher.Sync(ctx) {
+	if b.app.Service.Authenticator().Trusted(ctx) {
 		t.Fatal("B's watcher vouches for the cache while deaf")
 	}
 	if !mustProbe(t, hcB, b.URL, admin) {
@@ -504,14 +504,14 @@ func TestRevocationFailsClosedWhenDeaf(t *testing.T) {
 
 	// Back: B reconnects and catches up; k2, cached before the partition and
 	// revoked during it, must be refused although the cache is trusted again.
-	cached := b.auth.CachedKeys()
+	cached := b.app.Service.Authenticator().CachedKeys()
 	listens := proxy.listenCount()
 	proxy.heal()
-	waitFor(t, 10*time.Second, "B to listen again", func() bool { return b.app.watcher.Sync(ctx) })
+	waitFor(t, 10*time.Second, "B to listen again", func() bool { return b.app.Service.Authenticator().Trusted(ctx) })
 	if proxy.listenCount() <= listens {
 		t.Fatal("B vouches for its cache without having reconnected")
 	}
-	if after := b.auth.CachedKeys(); after > cached-2 {
+	if after := b.app.Service.Authenticator().CachedKeys(); after > cached-2 {
 		t.Fatalf("B's cache holds %d entries after catching up, was %d: k1 and k2 not evicted", after, cached)
 	}
 	if mustProbe(t, hcB, b.URL, k2) || mustProbe(t, hcB, b.URL, k1) {
@@ -559,7 +559,7 @@ func TestRevocationFailsClosedWhenDeaf(t *testing.T) {
 	}
 	t.Logf("terminated listener: B refused the key %v after the revoke returned", time.Since(start))
 	waitFor(t, 10*time.Second, "B to listen again", func() bool {
-		return proxy.listenCount() > listens && b.app.watcher.Sync(ctx)
+		return proxy.listenCount() > listens && b.app.Service.Authenticator().Trusted(ctx)
 	})
 	if mustProbe(t, hcB, b.URL, k5) {
 		t.Fatal("B accepts a key revoked while its listener was down, after reconnecting")

@@ -173,6 +173,19 @@ func TestSecretsNeverLeak(t *testing.T) {
 			want(t, r, 201)
 			doomedID := r.obj(t)["id"].(string)
 			secrets.add("deleted project's key", r.obj(t)["api_key"].(string), r)
+			cliPrincipal, err := s.app.CLIPrincipal(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			webhookSecret := func(projectID string) {
+				t.Helper()
+				ws, err := s.app.Service.WebhookSecret(context.Background(), cliPrincipal, projectID)
+				if err != nil {
+					t.Fatalf("webhook secret of %s: %v", projectID, err)
+				}
+				secrets.add("webhook secret of "+projectID, ws.Reveal(), nil)
+			}
+			webhookSecret(doomedID) // opened while the project lives
 			want(t, c.do("DELETE", "/api/v3.1/org/owner/project/"+doomedID, nil, orgAuth), 200)
 			want(t, c.do("GET", "/api/v3.1/audit_logs", nil, orgAuth), 200)
 			want(t, c.do("GET", "/api/v3.1/auth/session/info", nil, orgAuth), 200)
@@ -181,16 +194,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 			want(t, c.do("GET", "/api/v3.1/toolkits?limit=5", nil, junk(owner)), 200)
 
 			// The webhook signing secret of every project, opened in place.
-			projects, err := s.app.store.ListProjects(context.Background(), s.app.org.ID, "", 100)
+			projects, _, err := s.app.Service.ListProjects(context.Background(), cliPrincipal, "", 100)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, p := range append(projects, &patchbay.Project{ID: doomedID}) {
-				ws, err := s.app.svc.WebhookSecret(context.Background(), p)
-				if err != nil {
-					t.Fatalf("webhook secret of %s: %v", p.ID, err)
-				}
-				secrets.add("webhook secret of "+p.ID, ws.Reveal(), nil)
+			for _, p := range projects {
+				webhookSecret(p.Project.ID)
 			}
 			if len(projects) != 3 {
 				t.Fatalf("want 3 live projects, got %d", len(projects))

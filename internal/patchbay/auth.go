@@ -286,3 +286,9 @@ func (a *Authenticator) Flush(ctx context.Context) {
 		a.log.Warn("recording API key use", "keys", len(batch), "err", err)
 	}
 }
+
+// Trusted reports whether the cache may be trusted right now: the Watcher
+// vouches for it (on PostgreSQL: the instance holds a fresh lease).
+func (a *Authenticator) Trusted(ctx context.Context) bool {
+	return a.watcher == nil || a.watcher.Sync(ctx)
+}

@@ -216,3 +216,17 @@ func (s *Service) DeleteProject(ctx context.Context, p *Principal, id string) er
 	}
 	return s.evict(ctx, revoked...)
 }
+
+// WebhookSecret opens a project's webhook signing secret, for signing the
+// events patchbay sends. Only owners and admins may.
+func (s *Service) WebhookSecret(ctx context.Context, p *Principal, projectID string) (Secret, error) {
+	projectID, err := s.can(ctx, p, ManageProjects, projectID)
+	if err != nil {
+		return Secret{}, err
+	}
+	st, err := s.store.GetSecret(ctx, webhookRef(projectID))
+	if err != nil {
+		return Secret{}, err
+	}
+	return s.sealer.Open(st.Ref, st.Sealed)
+}
