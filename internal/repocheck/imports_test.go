@@ -24,14 +24,23 @@ var rules = map[string][]string{
 	"internal/postgres":   {"internal/patchbay", "internal/sqlstore", "github.com/jackc/pgx/v5"},
 	"internal/catalog":    {"internal/patchbay"},
 	"internal/outbound":   {"internal/patchbay"},
-	"internal/httpapi":    {"internal/patchbay", "golang.org/x/time/rate"},
+	"internal/httpserver": {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
+	"internal/httpapi":    {"internal/patchbay", "internal/httpserver"},
+	"internal/app":        {"internal/", "github.com/prometheus/client_golang"},
 	"internal/storetest":  {"internal/patchbay"},
 	"internal/testdb":     {"internal/sqlite", "internal/postgres", "github.com/jackc/pgx/v5"},
 	"internal/testserver": {"internal/"},
 	"internal/repocheck":  {},
 	"client":              {},
-	"cmd/patchbay":        {"internal/", "golang.org/x/"},
+	"cmd/patchbay":        {"internal/app", "internal/config", "internal/logging", "internal/patchbay"},
 }
+
+// stores are the packages that reach a database. Only the assembly and the
+// stores themselves (and test-only packages) import them: every surface and
+// admin command goes through the Service.
+var stores = []string{"internal/sqlstore", "internal/sqlite", "internal/postgres"}
+
+var mayImportStores = []string{"internal/app", "internal/sqlite", "internal/postgres", "internal/testdb", "internal/testserver", "internal/storetest"}
 
 // testOnly packages may be imported only from tests.
 var testOnly = []string{"internal/testdb", "internal/storetest", "internal/testserver"}
@@ -105,6 +114,11 @@ func TestImportRules(t *testing.T) {
 			if !allowed(rule, imp) {
 				t.Errorf("%s imports %s, which ARCHITECTURE.md does not allow", rel, imp)
 			}
+			for _, st := range stores {
+				if imp == module+"/"+st && !slices.Contains(mayImportStores, rel) {
+					t.Errorf("%s imports the store %s: only internal/app wires stores; surfaces and commands use the Service", rel, st)
+				}
+			}
 			for _, to := range testOnly {
 				if imp == module+"/"+to && !slices.Contains(testOnly, rel) {
 					t.Errorf("%s imports the test-only package %s from non-test code", rel, to)
@@ -122,7 +136,13 @@ func TestRulesFireOnViolation(t *testing.T) {
 	if allowed(rules["internal/httpapi"], module+"/internal/sqlite") {
 		t.Error("httpapi may not import a concrete store, but the rule allows it")
 	}
-	if !allowed(rules["cmd/patchbay"], module+"/internal/sqlite") {
-		t.Error("cmd/patchbay wires the stores, but the rule forbids it")
+	if allowed(rules["cmd/patchbay"], module+"/internal/sqlite") {
+		t.Error("cmd/patchbay may not reach a store (it uses the Service through internal/app), but the rule allows it")
+	}
+	if !allowed(rules["internal/app"], module+"/internal/sqlite") {
+		t.Error("internal/app wires the stores, but the rule forbids it")
+	}
+	if allowed(rules["internal/httpserver"], module+"/internal/httpapi") {
+		t.Error("the shared plumbing may not import a surface, but the rule allows it")
 	}
 }
