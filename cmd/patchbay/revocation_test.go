@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/postgres"
+	"github.com/patchbay-dev/patchbay/internal/testdb"
 )
 
 // probe sends POST /api/v1/api_keys with the body "{". Authentication runs
@@ -520,7 +520,7 @@ func TestRevocationFailsClosedWhenDeaf(t *testing.T) {
 	propagates("after-partition", 2*time.Second)
 
 	// 2. The database ends B's listening session (pg_terminate_backend).
-	admindb, err := sql.Open("pgx", os.Getenv("PATCHBAY_TEST_POSTGRES_URL"))
+	admindb, err := sql.Open("pgx", testdb.PostgresBaseURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func (s *Service) createKey(ctx context.Context, tx Store, p *Principal, nk NewK
 	}
 	switch nk.Kind {
 	case KeyKindProject:
-		if nk.ProjectID, err = s.projectScope(ctx, p, nk.ProjectID); err != nil {
+		if nk.ProjectID, err = s.projectScopeIn(ctx, tx, p, nk.ProjectID); err != nil {
 			return nil, KeyToken{}, err
 		}
 		if _, err := tx.GetProject(ctx, p.OrgID, nk.ProjectID); err != nil {

@@ -20,7 +20,7 @@ func (s *Service) RotateKeyring(ctx context.Context, p *Principal, batch int) (t
 	if term, err = s.keyring.Rotate(ctx); err != nil {
 		return 0, 0, err
 	}
-	if err := s.audit(ctx, s.store, p, ActionKeyringRotate, "", "term "+strconv.FormatUint(uint64(term), 10)); err != nil {
+	if err := s.audit(ctx, s.store, p, ActionKeyringRotate, "", "term:"+strconv.FormatUint(uint64(term), 10)); err != nil {
 		return term, 0, err
 	}
 	moved, err = s.keyring.Reencrypt(ctx, batch)

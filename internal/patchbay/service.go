@@ -119,6 +119,12 @@ func (s *Service) audit(ctx context.Context, tx Store, p *Principal, action, pro
 // project reaches no other (ENOTFOUND, as if it did not exist); one that
 // spans the organization reaches the organization's live projects.
 func (s *Service) projectScope(ctx context.Context, p *Principal, projectID string) (string, error) {
+	return s.projectScopeIn(ctx, s.store, p, projectID)
+}
+
+// projectScopeIn is projectScope reading through st (a transaction that
+// may hold a project it created).
+func (s *Service) projectScopeIn(ctx context.Context, st Store, p *Principal, projectID string) (string, error) {
 	switch {
 	case projectID == "" && p.ProjectID == "":
 		return "", Errorf(EINVALID, "This operation needs a project: use a project API key, or name the project.")
@@ -127,7 +133,7 @@ func (s *Service) projectScope(ctx context.Context, p *Principal, projectID stri
 	case p.ProjectID != "":
 		return "", Errorf(ENOTFOUND, "Project %s not found.", projectID)
 	}
-	if _, err := s.store.GetProject(ctx, p.OrgID, projectID); err != nil {
+	if _, err := st.GetProject(ctx, p.OrgID, projectID); err != nil {
 		return "", err
 	}
 	return projectID, nil
