@@ -3,7 +3,52 @@ package patchbay
 import (
 	"context"
 	"strings"
+	"time"
 )
+
+// KeyKind tells what an API key authenticates as.
+type KeyKind string
+
+const (
+	KeyKindProject KeyKind = "project" // ak_…: acts within one project
+	KeyKindOrg     KeyKind = "org"     // oak_…: acts on the organization (project administration)
+)
+
+// APIKey is a stored API key. The plaintext is never stored: only its
+// SHA-256 and a short display prefix. A key acts with the role of the member
+// who owns it (CreatedBy).
+type APIKey struct {
+	ID         string
+	Kind       KeyKind
+	OrgID      string
+	ProjectID  string // "" for organization keys
+	Name       string
+	Prefix     string   // display prefix, e.g. "ak_7fQx"
+	Hash       [32]byte // SHA-256 of the plaintext key
+	CreatedBy  string   // member ID; the key acts with this member's role
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	RevokedBy  string // member ID, or "leak-report" for leaked-key revocation
+}
+
+// Revoked reports whether the key has been revoked.
+func (k *APIKey) Revoked() bool { return k.RevokedAt != nil }
+
+// Masked is the key's display form: its prefix followed by a mask.
+func (k *APIKey) Masked() string { return k.Prefix + "…" }
+
+// Status is "active" or "revoked".
+func (k *APIKey) Status() string {
+	if k.Revoked() {
+		return "revoked"
+	}
+	return "active"
+}
+
+// RevokedByLeakReport is the RevokedBy of keys revoked through the public
+// leaked-key endpoint, where nobody is authenticated.
+const RevokedByLeakReport = "leak-report"
 
 // NewKey describes a key to create. A project key belongs to ProjectID ("":
 // the principal's project); an organization key to no project. Owner, when
@@ -329,23 +374,4 @@ func (s *Service) RevokeLeakedKeys(ctx context.Context, raw []string, ip string)
 		revoked = append(revoked, key.ID)
 	}
 	return len(revoked), nil
-}
-
-// ListAudit lists audit events of the principal's project (of the whole
-// organization for a principal that spans it, or of projectID when given),
-// newest first. Only owners and admins may.
-func (s *Service) ListAudit(ctx context.Context, p *Principal, projectID string, limit int) ([]*AuditEvent, error) {
-	if err := authorize(p, ViewAudit); err != nil {
-		return nil, err
-	}
-	if projectID != "" || p.ProjectID != "" {
-		var err error
-		if projectID, err = s.projectScope(ctx, p, projectID); err != nil {
-			return nil, err
-		}
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	return s.store.ListAudit(ctx, p.OrgID, projectID, limit)
 }

@@ -3,8 +3,59 @@ package patchbay
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
+
+// AuthConfig is a project's way of connecting users to one toolkit: the
+// scheme, and the developer's own settings for it (e.g. OAuth client
+// credentials), sealed.
+type AuthConfig struct {
+	ID        string // "ac_…"
+	ProjectID string
+	Toolkit   string // toolkit slug
+	Name      string
+	Mode      AuthMode
+	// Managed is true for an auth config using the toolkit's default
+	// scheme with no developer credentials (Composio's "default" type).
+	Managed  bool
+	Disabled bool
+	// Settings holds non-secret options as JSON (tool access lists, tool
+	// router flag); patchbay stores them and returns them.
+	Settings  AuthConfigSettings
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AuthConfigSettings are an auth config's non-secret options.
+type AuthConfigSettings struct {
+	ToolsForConnection     []string `json:"tools_for_connected_account_creation,omitempty"`
+	ToolsForExecution      []string `json:"tools_available_for_execution,omitempty"`
+	RestrictToTools        []string `json:"restrict_to_following_tools,omitempty"`
+	IsEnabledForToolRouter bool     `json:"is_enabled_for_tool_router,omitempty"`
+	Scopes                 []string `json:"scopes,omitempty"`
+}
+
+// AuthConfigFilter selects auth configs of a project.
+type AuthConfigFilter struct {
+	ProjectID    string
+	Toolkit      string // "" for any; case-insensitive
+	Managed      *bool
+	ShowDisabled bool
+	Search       string // substring of the name, case-insensitive
+	Mode         AuthMode
+	Page         Page
+}
+
+// AuthConfigRecord is an auth config as stored, with its sealed
+// credentials (nil when it has none) and how many accounts connect
+// through it.
+type AuthConfigRecord struct {
+	*AuthConfig
+	Connections int
+	Credentials *StoredSecret
+}
 
 // toolkit finds a toolkit, EINVALID naming it if unknown (a request that
 // names an unknown toolkit is malformed, not a missing resource).

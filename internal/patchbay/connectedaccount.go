@@ -5,8 +5,79 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
+
+// ConnectionStatus is a connected account's state.
+type ConnectionStatus string
+
+const (
+	StatusInitializing ConnectionStatus = "INITIALIZING"
+	StatusInitiated    ConnectionStatus = "INITIATED"
+	StatusActive       ConnectionStatus = "ACTIVE"
+	StatusFailed       ConnectionStatus = "FAILED"
+	StatusExpired      ConnectionStatus = "EXPIRED"
+	StatusInactive     ConnectionStatus = "INACTIVE"
+	StatusRevoked      ConnectionStatus = "REVOKED"
+)
+
+// ConnectionStatuses lists every status, for validating filters.
+var ConnectionStatuses = []ConnectionStatus{StatusInitializing, StatusInitiated, StatusActive, StatusFailed, StatusExpired, StatusInactive, StatusRevoked}
+
+// ConnectedAccount is one end user's connection to a toolkit through an
+// auth config. Its credentials are sealed apart (see CredentialsRef).
+type ConnectedAccount struct {
+	ID           string // "ca_…"
+	ProjectID    string
+	AuthConfigID string
+	Toolkit      string
+	Mode         AuthMode
+	UserID       string // the developer's id for the end user (legacy: entityId)
+	Status       ConnectionStatus
+	StatusReason string
+	Disabled     bool
+	Alias        string
+	Labels       []string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Field names under which sealed credentials are stored.
+const FieldCredentials = "credentials"
+
+// CredentialsRef is where a record's credentials are sealed.
+func CredentialsRef(projectID, recordID string) SecretRef {
+	return SecretRef{ProjectID: projectID, Record: recordID, Field: FieldCredentials}
+}
+
+// ConnectionFilter selects connected accounts of a project. Empty lists
+// match everything.
+type ConnectionFilter struct {
+	ProjectID     string
+	IDs           []string
+	UserIDs       []string
+	AuthConfigIDs []string
+	Toolkits      []string
+	Statuses      []ConnectionStatus
+	// Labels: accounts carrying at least one of them.
+	Labels []string
+	// Disabled: nil for any, else only accounts with that flag.
+	Disabled *bool
+	Page     Page
+	// WithCredentials asks for each account's sealed credentials.
+	WithCredentials bool
+}
+
+// ConnectionRecord is a connected account as stored, with its auth
+// config's flags and its sealed credentials (nil when it has none, or when
+// not asked for).
+type ConnectionRecord struct {
+	*ConnectedAccount
+	AuthConfigManaged  bool
+	AuthConfigDisabled bool
+	Credentials        *StoredSecret
+}
 
 // CredentialChecker tries credentials against the app with the scheme's
 // test request. ok is false when the app rejected them; reason says why.

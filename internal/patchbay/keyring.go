@@ -3,7 +3,15 @@ package patchbay
 import (
 	"context"
 	"strconv"
+	"time"
 )
+
+// KeyTerm is one term of the keyring: a data key wrapped by the root key.
+type KeyTerm struct {
+	Term      uint32
+	Wrapped   []byte
+	CreatedAt time.Time
+}
 
 // RotateKeyring adds a key term, makes it the one new values are sealed
 // with, and re-encrypts up to batch older values (running servers finish

@@ -3,7 +3,30 @@ package patchbay
 import (
 	"context"
 	"strings"
+	"time"
 )
+
+// Role is a member's role in an organization.
+type Role string
+
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleOwner || r == RoleAdmin || r == RoleMember }
+
+// Member is a person in an organization.
+type Member struct {
+	ID        string
+	OrgID     string
+	Email     string
+	Name      string
+	Role      Role
+	CreatedAt time.Time
+}
 
 // AddMember adds a member to the principal's organization. Only owners and
 // admins may. EINVALID for a bad email or role, ECONFLICT for an email in

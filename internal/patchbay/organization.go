@@ -1,6 +1,16 @@
 package patchbay
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// Organization owns projects, members and organization API keys.
+type Organization struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
 
 // Bootstrap makes sure an organization with a project and an owner exists.
 // It is idempotent and reports whether it created anything.

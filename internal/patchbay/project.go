@@ -2,7 +2,19 @@ package patchbay
 
 import (
 	"context"
+	"time"
 )
+
+// Project is the tenant boundary: every project-scoped record carries its
+// project ID and every lookup is scoped by it.
+type Project struct {
+	ID        string
+	OrgID     string
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}
 
 // Project secrets are sealed in the secret store under these fields.
 const FieldWebhookSecret = "webhook_secret"

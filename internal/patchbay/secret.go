@@ -6,6 +6,14 @@ import (
 	"log/slog"
 )
 
+// StoredSecret is a sealed value with the ref it is bound to and the key term
+// that sealed it.
+type StoredSecret struct {
+	Ref    SecretRef
+	Term   uint32
+	Sealed Sealed
+}
+
 // Secret is plaintext secret material: an API key, a credential, a root key.
 // It prints and logs as a redaction marker; call Reveal to use the value.
 //

@@ -41,8 +41,8 @@ func (s *Service) Stats() Stats { return Stats{Revocations: s.revocations.Load()
 
 // Config wires a Service. Store, Sealer and Catalog are required.
 type Config struct {
-	Store  Store
-	Sealer Sealer // if it is also a Keyring, the keyring commands work
+	Store   Store
+	Sealer  Sealer // if it is also a Keyring, the keyring commands work
 	Catalog Catalog
 	// Checker tries credentials against the app (validate_credentials);
 	// nil means credentials cannot be checked.

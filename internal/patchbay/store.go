@@ -115,3 +115,50 @@ type Watcher interface {
 	// Close stops watching.
 	Close() error
 }
+
+// Page is keyset paging: After is the ID of the last item seen ("" to
+// start), Limit the page size (0 for all), Desc the order by creation.
+type Page struct {
+	After  string
+	Limit  int
+	Offset int // for page-numbered legacy listings; used only when After is ""
+	Desc   bool
+}
+
+// ConnectionStore is the part of the Store that keeps auth configs and
+// connected accounts. Every method is scoped by project; another project's
+// IDs answer ENOTFOUND.
+type ConnectionStore interface {
+	CreateAuthConfig(ctx context.Context, ac *AuthConfig) error
+	GetAuthConfig(ctx context.Context, projectID, id string) (*AuthConfig, error)
+	// GetAuthConfigRecord returns an auth config with its sealed
+	// credentials and connection count, in one query.
+	GetAuthConfigRecord(ctx context.Context, projectID, id string) (*AuthConfigRecord, error)
+	// ListAuthConfigs returns a page of matches, each with its sealed
+	// credentials and connection count, and the total count.
+	ListAuthConfigs(ctx context.Context, f AuthConfigFilter) ([]*AuthConfigRecord, int, error)
+	// LockAuthConfig locks an auth config until the transaction ends, so
+	// checks made under the lock (one ACTIVE account per user) hold.
+	// ENOTFOUND if it does not exist. Call it inside InTx.
+	LockAuthConfig(ctx context.Context, projectID, id string) error
+	// UpdateAuthConfig saves name, disabled, settings and updated_at.
+	UpdateAuthConfig(ctx context.Context, ac *AuthConfig) error
+	// DeleteAuthConfig deletes an auth config with its connected accounts
+	// and their sealed credentials.
+	DeleteAuthConfig(ctx context.Context, projectID, id string) error
+
+	CreateConnectedAccount(ctx context.Context, ca *ConnectedAccount) error
+	// GetConnectedAccount returns an account with its auth config's flags
+	// and its sealed credentials, in one query.
+	GetConnectedAccount(ctx context.Context, projectID, id string) (*ConnectionRecord, error)
+	// ListConnectedAccounts returns a page of matches (with credentials
+	// when f.WithCredentials) and the total count, filtering in the query.
+	ListConnectedAccounts(ctx context.Context, f ConnectionFilter) ([]*ConnectionRecord, int, error)
+	// UpdateConnectedAccount saves status, status_reason, disabled, alias,
+	// labels and updated_at.
+	UpdateConnectedAccount(ctx context.Context, ca *ConnectedAccount) error
+	// DeleteConnectedAccount deletes an account and its sealed credentials.
+	DeleteConnectedAccount(ctx context.Context, projectID, id string) error
+	// DeleteSecret removes a sealed value; no error if there is none.
+	DeleteSecret(ctx context.Context, ref SecretRef) error
+}
