@@ -30,13 +30,34 @@ import (
 type keyDB struct {
 	n      int
 	store  patchbay.Store
-	tokens []string   // plaintexts of the sample keys
-	hashes [][32]byte // their hashes, in the same order
+	root   patchbay.Secret // the keyring's root key, for service
+	tokens []string        // plaintexts of the sample keys
+	hashes [][32]byte      // their hashes, in the same order
 }
 
 // keyScope is where bulk keys go: the bootstrapped organization, its
-// default project, and its owner, whose role the keys act with.
-type keyScope struct{ orgID, projectID, ownerID string }
+// default project, and its owner, whose role the keys act with; root
+// opens the keyring that sealed the project's webhook secret.
+type keyScope struct {
+	orgID, projectID, ownerID string
+	root                      patchbay.Secret
+}
+
+// service returns a fresh Service over db's store, never started: its
+// Authenticator has an empty cache, so every verification reads the store.
+// No watcher: its check is the same work whatever the number of keys. The
+// keyring is needed because verifying a project key reads its project's
+// masked webhook secret.
+func (db *keyDB) service(tb testing.TB) *patchbay.Service {
+	tb.Helper()
+	kr, err := keyring.Open(context.Background(), db.store, db.root, rand.Reader, time.Now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return patchbay.NewService(patchbay.Config{
+		Store: db.store, Sealer: kr, Watcher: nil, Now: time.Now, Rand: rand.Reader, Log: slog.New(slog.DiscardHandler),
+	})
+}
 
 // mustBootstrap creates the organization, project and owner the way
 // `patchbay serve` does on a new database.
@@ -55,20 +76,20 @@ func mustBootstrap(tb testing.TB, store patchbay.Store) keyScope {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc := &patchbay.Service{Store: store, Sealer: kr, Now: time.Now, Rand: rand.Reader, Log: slog.New(slog.DiscardHandler)}
+	svc := patchbay.NewService(patchbay.Config{Store: store, Sealer: kr, Now: time.Now, Rand: rand.Reader, Log: slog.New(slog.DiscardHandler)})
 	org, _, err := svc.Bootstrap(ctx, "owner@patchbay.local")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	owner, err := svc.Owner(ctx, org.ID)
+	owner, err := svc.CLIPrincipal(ctx, org.ID)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ps, err := store.ListProjects(ctx, org.ID, "", 1)
+	ps, _, err := svc.ListProjects(ctx, owner, "", 1)
 	if err != nil || len(ps) == 0 {
 		tb.Fatalf("default project: %v", err)
 	}
-	return keyScope{orgID: org.ID, projectID: ps[0].ID, ownerID: owner.ID}
+	return keyScope{orgID: org.ID, projectID: ps[0].Project.ID, ownerID: owner.Member.ID, root: root}
 }
 
 // keyRow is one api_keys row of a bulk load.
@@ -118,8 +139,8 @@ func mustSample(tb testing.TB, n int) []patchbay.KeyToken {
 	return out
 }
 
-func newKeyDB(n int, store patchbay.Store, sample []patchbay.KeyToken) *keyDB {
-	db := &keyDB{n: n, store: store}
+func newKeyDB(n int, store patchbay.Store, root patchbay.Secret, sample []patchbay.KeyToken) *keyDB {
+	db := &keyDB{n: n, store: store, root: root}
 	for _, tok := range sample {
 		db.tokens = append(db.tokens, tok.Secret.Reveal())
 		db.hashes = append(db.hashes, tok.Hash())
@@ -177,7 +198,7 @@ func mustSQLiteKeyDB(tb testing.TB, n, sampleSize int) *keyDB {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	return newKeyDB(n, store, sample)
+	return newKeyDB(n, store, scope.root, sample)
 }
 
 // sqliteInsertKeys inserts rows into s with multi-row INSERTs of
@@ -270,5 +291,5 @@ func mustPostgresKeyDB(tb testing.TB, n, sampleSize int) *keyDB {
 	if _, err := conn.Exec(ctx, `VACUUM ANALYZE api_keys`); err != nil {
 		tb.Fatal(err)
 	}
-	return newKeyDB(n, store, sample)
+	return newKeyDB(n, store, scope.root, sample)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	mathrand "math/rand/v2"
 	"slices"
 	"strings"
@@ -24,9 +23,10 @@ var (
 // BenchmarkKeyVerification measures that verifying a key costs the same
 // with keys.small keys in the database as with keys.large: the p50 latency
 // of a cold verification, both as a bare Store.LookupAPIKey by hash and as
-// Authenticator.Authenticate (parse, checksum, hash, lookup) on a fresh
-// Authenticator, so that every verification misses its cache. Target: the
-// large/small p50 ratio ≤ 1.2.
+// Service.Authenticate (parse, checksum, hash, lookup, and the reads that
+// build the key's principal: its project, owner and masked webhook secret)
+// on a fresh Service, so that every verification misses its cache. Target:
+// the large/small p50 ratio ≤ 1.2.
 //
 // The PostgreSQL variant runs when PATCHBAY_TEST_POSTGRES_URL is set. Each
 // invocation does one fixed measurement, whatever b.N is: run it with
@@ -45,7 +45,6 @@ func benchKeyVerification(b *testing.B, build func(tb testing.TB, n, sample int)
 	}
 
 	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
 	rng := mathrand.New(mathrand.NewPCG(1, 2))
 	sample := min(len(dbs[0].tokens), len(dbs[1].tokens))
 	lookup := make([][]time.Duration, len(dbs))
@@ -78,12 +77,12 @@ func benchKeyVerification(b *testing.B, build func(tb testing.TB, n, sample int)
 			_, _, err := dbs[i].store.LookupAPIKey(ctx, dbs[i].hashes[j])
 			return err
 		})
-		// A fresh Authenticator per pass, and each key once per pass:
-		// every verification reads the store. No watcher: its check is the
-		// same work whatever the number of keys.
-		var as []*patchbay.Authenticator
+		// A fresh Service (so a fresh Authenticator) per pass, and each key
+		// once per pass: every verification reads the store (see
+		// keyDB.service).
+		var as []*patchbay.Service
 		for _, db := range dbs {
-			as = append(as, patchbay.NewAuthenticator(db.store, nil, time.Now, log, patchbay.AuthOptions{}))
+			as = append(as, db.service(b))
 		}
 		measure(auth, func(i, j int) error {
 			_, err := as[i].Authenticate(ctx, dbs[i].tokens[j])
@@ -103,7 +102,7 @@ func benchKeyVerification(b *testing.B, build func(tb testing.TB, n, sample int)
 		samples      [][]time.Duration
 	}{
 		{"Store.LookupAPIKey", "lookup", lookup},
-		{"Authenticator.Authenticate", "auth", auth},
+		{"Service.Authenticate", "auth", auth},
 	} {
 		var p50, p99 [2]float64
 		for i, s := range m.samples {

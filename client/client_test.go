@@ -716,8 +716,9 @@ func TestWaitForConnection(t *testing.T) {
 		// an OAuth callback or an expiry would.
 		setStatus := func(id, status, reason string) {
 			t.Helper()
-			ca, _, err := e.srv.Store.GetConnectedAccount(context.Background(), e.srv.Project.ID, id)
+			rec, err := e.srv.Store.GetConnectedAccount(context.Background(), e.srv.Project.ID, id)
 			must(t, err)
+			ca := rec.ConnectedAccount
 			ca.StatusReason = reason
 			switch status { // ca.Status has the domain's type: assign constants
 			case "INITIATED":
@@ -744,9 +745,12 @@ func TestWaitForConnection(t *testing.T) {
 		req = connect("u-later")
 		setStatus(req.ID, "INITIATED", "")
 		e.rec.reset()
+		// The owner's project key is the principal that reinitiates it.
+		owner, err := e.srv.Service.Authenticate(context.Background(), e.srv.OwnerKey)
+		must(t, err)
 		go func() {
 			time.Sleep(300 * time.Millisecond)
-			_, err := e.srv.Service.Reinitiate(context.Background(), e.srv.Project.ID, req.ID, map[string]any{"generic_api_key": userKey})
+			_, err := e.srv.Service.Reinitiate(context.Background(), owner, req.ID, map[string]any{"generic_api_key": userKey})
 			if err != nil {
 				t.Error(err)
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/catalog"
+	"github.com/patchbay-dev/patchbay/internal/httpserver"
 	"github.com/patchbay-dev/patchbay/internal/keyring"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/testdb"
@@ -121,7 +122,7 @@ func (okChecker) Check(_ context.Context, _ *patchbay.Toolkit, _ *patchbay.AuthS
 }
 
 // fuzzServer is a patchbay on SQLite (what testserver builds, which this
-// package cannot import) with a project key and an openai auth config.
+// package cannot import: testserver imports it) with a project key and an openai auth config.
 func fuzzServer(tb testing.TB) (http.Handler, string, string) {
 	tb.Helper()
 	ctx := context.Background()
@@ -143,34 +144,42 @@ func fuzzServer(tb testing.TB) (http.Handler, string, string) {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	auth := patchbay.NewAuthenticator(st, st.NewWatcher(), time.Now, log, patchbay.AuthOptions{})
-	if err := auth.Start(ctx); err != nil {
+	svc := patchbay.NewService(patchbay.Config{Store: st, Sealer: kr, Catalog: cat, Checker: okChecker{}, Watcher: st.NewWatcher(), Now: time.Now, Rand: rand.Reader, Log: log})
+	if err := svc.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { auth.Close() })
-	svc := &patchbay.Service{Store: st, Sealer: kr, Catalog: cat, Checker: okChecker{}, Auth: auth, Now: time.Now, Rand: rand.Reader, Log: log}
+	tb.Cleanup(func() { svc.Close() })
 	org, _, err := svc.Bootstrap(ctx, "owner@example.com")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	owner, err := svc.Owner(ctx, org.ID)
+	cli, err := svc.CLIPrincipal(ctx, org.ID)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	projects, err := st.ListProjects(ctx, org.ID, "", 1)
+	projects, _, err := svc.ListProjects(ctx, cli, "", 1)
+	if err != nil || len(projects) == 0 {
+		tb.Fatalf("default project: %v", err)
+	}
+	_, tok, err := svc.CreateAPIKey(ctx, cli, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: projects[0].Project.ID, Name: "fuzz"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a := patchbay.Actor{Member: *owner, IP: "fuzz"}
-	_, tok, err := svc.CreateAPIKey(ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: org.ID, ProjectID: projects[0].ID, Name: "fuzz"})
+	// The auth config is created as the key's principal: it belongs to the
+	// key's project.
+	p, err := svc.Authenticate(ctx, tok.Secret.Reveal())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ac, err := svc.CreateAuthConfig(ctx, a, projects[0].ID, patchbay.NewAuthConfig{Toolkit: "openai", Mode: patchbay.AuthAPIKey})
+	ac, err := svc.CreateAuthConfig(ctx, p, patchbay.NewAuthConfig{Toolkit: "openai", Mode: patchbay.AuthAPIKey})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return New(Config{Service: svc, Auth: auth, Log: log, Now: time.Now}), tok.Secret.Reveal(), ac.ID
+	// The Composio wire inside the shared plumbing, as internal/app
+	// assembles it (which this package cannot import).
+	hs := httpserver.New(httpserver.Config{Log: log, Now: time.Now})
+	New(Config{Service: svc, Log: log, Now: time.Now}).Mount(hs)
+	return hs, tok.Secret.Reveal(), ac.ID
 }
 
 // FuzzCreateConnection posts arbitrary bodies to POST

@@ -51,10 +51,12 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Mount puts both surfaces on hs.
+// Mount puts both surfaces on hs. Each prefix is also mounted bare
+// ("/api/v1"), so that path answers 404 in its surface's envelope rather
+// than the mux's redirect to "/api/v1/".
 func (s *Server) Mount(hs *httpserver.Server) {
-	hs.Mount(s.legacySurface(), "/api/v1/", "/api/v2/")
-	hs.Mount(s.v3Surface(), "/api/v3/", "/api/v3.1/")
+	hs.Mount(s.legacySurface(), "/api/v1/", "/api/v1", "/api/v2/", "/api/v2")
+	hs.Mount(s.v3Surface(), "/api/v3/", "/api/v3", "/api/v3.1/", "/api/v3.1")
 }
 
 // principal is the authenticated principal of a request behind a key.
