@@ -8,6 +8,7 @@ package httpserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -170,6 +171,11 @@ func (sf *Surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Fail writes err in the surface's envelope. A 5xx is logged with its cause;
 // the client sees only the domain message.
 func (sf *Surface) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	// A body over MaxBody is the client's fault whichever handler read it.
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) && patchbay.ErrorCode(err) == patchbay.EINTERNAL {
+		err = &patchbay.Error{Code: patchbay.ETOOLARGE, Message: fmt.Sprintf("Request body is too large (the limit is %d bytes).", mb.Limit), Err: err}
+	}
 	f := &Failure{Status: StatusOf(err), Code: patchbay.ErrorCode(err), Message: patchbay.ErrorMessage(err), RequestID: RequestID(r.Context()), Err: err}
 	if f.Status >= 500 {
 		sf.log.ErrorContext(r.Context(), "request failed", "request_id", f.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
