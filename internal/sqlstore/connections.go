@@ -87,7 +87,7 @@ func (s *DB) GetAuthConfig(ctx context.Context, projectID, id string) (*patchbay
 // authConfigRecordCols are an auth config's columns (alias ac), its
 // connection count and its sealed credentials (LEFT JOIN secrets s).
 const authConfigRecordCols = `ac.id, ac.project_id, ac.toolkit, ac.name, ac.mode, ac.managed, ac.disabled, ac.settings, ac.created_by, ac.created_at, ac.updated_at,
-	(SELECT count(*) FROM connected_accounts c WHERE c.project_id = ac.project_id AND c.auth_config_id = ac.id), s.term, s.sealed`
+	COALESCE((SELECT n FROM connection_counts c WHERE c.project_id = ac.project_id AND c.auth_config_id = ac.id), 0), s.term, s.sealed`
 
 func authConfigRecordFrom(credField string) string {
 	return ` FROM auth_configs ac LEFT JOIN secrets s ON s.project_id = ac.project_id AND s.record = ac.id AND s.field = ` + credField
@@ -218,6 +218,9 @@ func (s *DB) DeleteAuthConfig(ctx context.Context, projectID, id string) error {
 		if _, err := t.q.ExecContext(ctx, `DELETE FROM connected_accounts WHERE project_id = $1 AND auth_config_id = $2`, projectID, id); err != nil {
 			return err
 		}
+		if _, err := t.q.ExecContext(ctx, `DELETE FROM connection_counts WHERE project_id = $1 AND auth_config_id = $2`, projectID, id); err != nil {
+			return err
+		}
 		if err := t.DeleteSecret(ctx, patchbay.CredentialsRef(projectID, id)); err != nil {
 			return err
 		}
@@ -253,12 +256,26 @@ func labelsJSON(l []string) string {
 }
 
 func (s *DB) CreateConnectedAccount(ctx context.Context, ca *patchbay.ConnectedAccount) error {
-	_, err := s.q.ExecContext(ctx, `INSERT INTO connected_accounts
+	return s.InTx(ctx, func(tx patchbay.Store) error {
+		t := tx.(*DB)
+		_, err := t.q.ExecContext(ctx, `INSERT INTO connected_accounts
 		(id, project_id, auth_config_id, toolkit, mode, user_id, status, status_reason, disabled, alias, labels, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		ca.ID, ca.ProjectID, ca.AuthConfigID, ca.Toolkit, string(ca.Mode), ca.UserID, string(ca.Status), ca.StatusReason,
-		ca.Disabled, ca.Alias, labelsJSON(ca.Labels), ts(ca.CreatedAt), ts(ca.UpdatedAt))
-	return s.wrap(err, "connected account exists")
+			ca.ID, ca.ProjectID, ca.AuthConfigID, ca.Toolkit, string(ca.Mode), ca.UserID, string(ca.Status), ca.StatusReason,
+			ca.Disabled, ca.Alias, labelsJSON(ca.Labels), ts(ca.CreatedAt), ts(ca.UpdatedAt))
+		if err != nil {
+			return s.wrap(err, "connected account exists")
+		}
+		return t.addConnections(ctx, ca.ProjectID, ca.AuthConfigID, 1)
+	})
+}
+
+// addConnections moves an auth config's connection count by delta. Call
+// it in the transaction that adds or removes the accounts.
+func (s *DB) addConnections(ctx context.Context, projectID, authConfigID string, delta int) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO connection_counts (project_id, auth_config_id, n) VALUES ($1, $2, $3)
+		ON CONFLICT (project_id, auth_config_id) DO UPDATE SET n = connection_counts.n + $3`, projectID, authConfigID, delta)
+	return err
 }
 
 // connRecordFrom joins an account (ca) with its auth config (ac) and, when
@@ -345,25 +362,35 @@ func (s *DB) connWhere(a *args, f patchbay.ConnectionFilter, t string) []string 
 func (s *DB) ListConnectedAccounts(ctx context.Context, f patchbay.ConnectionFilter) ([]*patchbay.ConnectionRecord, int, error) {
 	var a args
 	where := s.connWhere(&a, f, "ca")
-	countWhere := s.connWhere(&a, f, "c2")
+	var total string
+	if !countsSuffice(f) {
+		total = `(SELECT count(*) FROM connected_accounts c2 WHERE ` + strings.Join(s.connWhere(&a, f, "c2"), " AND ") + `)`
+	} else {
+		// Unfiltered but for the project and its auth configs: the kept
+		// counts answer without touching an index entry per account.
+		cw := "cc.project_id = " + a.add(f.ProjectID)
+		if len(f.AuthConfigIDs) > 0 {
+			cw += " AND " + a.in("cc.auth_config_id", f.AuthConfigIDs)
+		}
+		total = `(SELECT CAST(COALESCE(sum(n), 0) AS BIGINT) FROM connection_counts cc WHERE ` + cw + `)`
+	}
 	cred := ""
 	if f.WithCredentials {
 		cred = a.add(patchbay.FieldCredentials)
 	}
 	cols, from := connRecordFrom(cred)
 	cond, order := a.page("connected_accounts", "ca", where, f.Page)
-	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, (SELECT count(*) FROM connected_accounts c2 WHERE `+strings.Join(countWhere, " AND ")+`)`+
-		from+` WHERE `+strings.Join(cond, " AND ")+order, a...)
+	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+total+from+` WHERE `+strings.Join(cond, " AND ")+order, a...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
 	var (
-		out   []*patchbay.ConnectionRecord
-		total = -1
+		out []*patchbay.ConnectionRecord
+		n   int64 = -1
 	)
 	for rows.Next() {
-		rec, err := scanConnRecord(rows, f.WithCredentials, &total)
+		rec, err := scanConnRecord(rows, f.WithCredentials, &n)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -372,13 +399,18 @@ func (s *DB) ListConnectedAccounts(ctx context.Context, f patchbay.ConnectionFil
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	if total < 0 {
+	if n < 0 {
 		var b args
-		if total, err = s.count(ctx, "connected_accounts c2", s.connWhere(&b, f, "c2"), b); err != nil {
-			return nil, 0, err
-		}
+		c, err := s.count(ctx, "connected_accounts c2", s.connWhere(&b, f, "c2"), b)
+		return out, c, err
 	}
-	return out, total, nil
+	return out, int(n), nil
+}
+
+// countsSuffice reports whether f selects by project and auth config
+// only, so connection_counts holds its total.
+func countsSuffice(f patchbay.ConnectionFilter) bool {
+	return len(f.IDs) == 0 && len(f.UserIDs) == 0 && len(f.Toolkits) == 0 && len(f.Statuses) == 0 && len(f.Labels) == 0 && f.Disabled == nil
 }
 
 func (s *DB) UpdateConnectedAccount(ctx context.Context, ca *patchbay.ConnectedAccount) error {
@@ -394,8 +426,15 @@ func (s *DB) DeleteConnectedAccount(ctx context.Context, projectID, id string) e
 		if err := t.DeleteSecret(ctx, patchbay.CredentialsRef(projectID, id)); err != nil {
 			return err
 		}
-		res, err := t.q.ExecContext(ctx, `DELETE FROM connected_accounts WHERE project_id = $1 AND id = $2`, projectID, id)
-		return affected(res, err, "Connected account", id)
+		var acID string
+		err := t.q.QueryRowContext(ctx, `DELETE FROM connected_accounts WHERE project_id = $1 AND id = $2 RETURNING auth_config_id`, projectID, id).Scan(&acID)
+		if isNoRows(err) {
+			return notFound("Connected account", id)
+		}
+		if err != nil {
+			return err
+		}
+		return t.addConnections(ctx, projectID, acID, -1)
 	})
 }
 
