@@ -2,7 +2,7 @@ package patchbay_test
 
 import (
 	"context"
-	"crypto/rand"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,21 +17,27 @@ import (
 func TestAuthenticateCreatedKey(t *testing.T) {
 	e := MustEnv(t)
 	pk, praw := e.MustProjectKey("ci")
-	ok, oraw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "admin"})
+	ok, oraw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "admin"})
 
 	for _, c := range []struct {
 		raw     string
-		key     *patchbay.APIKey
-		kind    patchbay.KeyKind
+		key     *patchbay.KeyRecord
+		kind    patchbay.CredentialKind
 		project string
 	}{
-		{praw, pk, patchbay.KeyKindProject, e.project.ID},
-		{oraw, ok, patchbay.KeyKindOrg, ""},
+		{praw, pk, patchbay.CredentialProjectKey, e.project.ID},
+		{oraw, ok, patchbay.CredentialOrgKey, ""},
 	} {
 		for i := range 2 { // from the store, then from the cache
 			p := e.MustAuth(e.auth, c.raw)
-			if p.Key.ID != c.key.ID || p.Key.Kind != c.kind || p.Key.ProjectID != c.project || p.Key.OrgID != e.org.ID {
-				t.Errorf("attempt %d: principal key = %+v, want %s %s in project %q", i, p.Key, c.kind, c.key.ID, c.project)
+			if p.Credential.ID != c.key.ID || p.Credential.Kind != c.kind || p.ProjectID != c.project || p.OrgID != e.org.ID {
+				t.Errorf("attempt %d: principal = %+v, want %s %s in project %q", i, p, c.kind, c.key.ID, c.project)
+			}
+			if p.Credential.Name != c.key.Name || p.Credential.Masked != c.key.Masked() || !p.Credential.CreatedAt.Equal(c.key.CreatedAt) {
+				t.Errorf("attempt %d: credential = %+v, want the key's name, masked prefix and creation time", i, p.Credential)
+			}
+			if strings.Contains(fmt.Sprintf("%+v", p), c.raw) {
+				t.Errorf("attempt %d: the principal shows the key", i)
 			}
 			if p.Member.ID != e.owner.ID || p.Member.Role != patchbay.RoleOwner {
 				t.Errorf("attempt %d: principal member = %+v, want the owner", i, p.Member)
@@ -93,13 +99,13 @@ func TestRevokedKeyRejectedImmediately(t *testing.T) {
 	if got := e.auth.CachedKeys(); got != 2 {
 		t.Fatalf("CachedKeys() = %d, want 2 before the revocation", got)
 	}
-	if _, err := e.svc.RevokeAPIKey(e.ctx, e.actor, e.org.ID, e.project.ID, k.ID); err != nil {
+	if _, err := e.svc.RevokeAPIKey(e.ctx, e.cli, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.MustReject(e.auth, raw, "revoked key")
 	e.MustReject(e.auth, raw, "revoked key, again")
-	if p := e.MustAuth(e.auth, otherRaw); p.Key.ID != other.ID {
-		t.Errorf("other key authenticated as %s", p.Key.ID)
+	if p := e.MustAuth(e.auth, otherRaw); p.Credential.ID != other.ID {
+		t.Errorf("other key authenticated as %s", p.Credential.ID)
 	}
 	if got := e.auth.CachedKeys(); got != 1 {
 		t.Errorf("CachedKeys() = %d, want 1 (only the other key)", got)
@@ -185,7 +191,7 @@ func TestRevokeUnderLoad(t *testing.T) {
 				for deadline := time.Now().Add(5 * time.Second); ok.Load() < int64(50*(round+1)) && time.Now().Before(deadline); {
 					time.Sleep(100 * time.Microsecond)
 				}
-				if _, err := e.svc.RevokeAPIKey(e.ctx, e.actor, e.org.ID, "", k.ID); err != nil {
+				if _, err := e.svc.RevokeAPIKey(e.ctx, e.cli, k.ID); err != nil {
 					t.Fatal(err)
 				}
 				revoked.Store(true)
@@ -217,15 +223,15 @@ func TestRevokeUnderLoad(t *testing.T) {
 func TestGenerationGuard(t *testing.T) {
 	e := MustEnv(t)
 	spy := &spyStore{Store: e.st}
-	auth := e.newAuth(spy, nil, patchbay.AuthOptions{})
-	e.svc.Auth = auth
+	svc := e.newService(func(cfg *patchbay.Config) { cfg.Store = spy })
+	auth := svc.Authenticator()
 	k, raw := e.MustProjectKey("raced")
 
 	spy.afterLookup = func(got *patchbay.APIKey) {
 		spy.afterLookup = nil
 		// A revocation commits and evicts while the lookup is in flight;
 		// got still says the key is active.
-		if _, err := e.svc.RevokeAPIKey(e.ctx, e.actor, e.org.ID, "", got.ID); err != nil {
+		if _, err := svc.RevokeAPIKey(e.ctx, e.cli, got.ID); err != nil {
 			t.Error(err)
 		}
 	}
@@ -322,15 +328,17 @@ func TestLastUsedFlushedInBatches(t *testing.T) {
 func TestCloseFlushesLastUsed(t *testing.T) {
 	e := MustEnv(t)
 	spy := &spyStore{Store: e.st}
-	auth := patchbay.NewAuthenticator(spy, nil, e.clock.Now, e.log, patchbay.AuthOptions{TouchEvery: time.Hour})
-	if err := auth.Start(e.ctx); err != nil {
+	svc := e.newService(func(cfg *patchbay.Config) {
+		cfg.Store, cfg.Auth = spy, patchbay.AuthOptions{TouchEvery: time.Hour}
+	})
+	if err := svc.Start(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	k, raw := e.MustProjectKey("ci")
 	for range 20 {
-		e.MustAuth(auth, raw)
+		e.MustAuth(svc.Authenticator(), raw)
 	}
-	if err := auth.Close(); err != nil {
+	if err := svc.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if n := spy.touches.Load(); n != 1 {
@@ -433,8 +441,8 @@ func TestWatcherSeesRevocationByAnotherProcess(t *testing.T) {
 	}
 
 	// The other process: its own Store, its own Service, no Authenticator.
-	cli := &patchbay.Service{Store: st2, Sealer: e.kr, Now: e.clock.Now, Rand: rand.Reader, Log: e.log}
-	if _, err := cli.RevokeAPIKey(e.ctx, e.actor, e.org.ID, e.project.ID, k.ID); err != nil {
+	cli := e.newService(func(cfg *patchbay.Config) { cfg.Store, cfg.Sealer = st2, storeKeyring{e.kr, st2} })
+	if _, err := cli.RevokeAPIKey(e.ctx, e.cli, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.MustReject(auth, raw, "key revoked by another process, next request")
@@ -445,7 +453,7 @@ func TestWatcherSeesRevocationByAnotherProcess(t *testing.T) {
 
 	// Unrelated writes by the other process evict nothing.
 	before := spy.lookups.Load()
-	if _, err := cli.CreateProject(e.ctx, e.actor, e.org.ID, "from the CLI", true); err != nil {
+	if _, err := cli.CreateProject(e.ctx, e.cli, "from the CLI", true); err != nil {
 		t.Fatal(err)
 	}
 	e.MustAuth(auth, otherRaw)
@@ -469,7 +477,7 @@ func TestWatcherFailsClosed(t *testing.T) {
 	_, raw := e.MustProjectKey("ci")
 
 	spy := &spyStore{Store: e.st}
-	notStarted := patchbay.NewAuthenticator(spy, e.st.NewWatcher(), e.clock.Now, e.log, patchbay.AuthOptions{})
+	notStarted := e.newAuth(spy, e.st.NewWatcher(), patchbay.AuthOptions{})
 	for range 3 {
 		e.MustAuth(notStarted, raw)
 	}
@@ -478,7 +486,7 @@ func TestWatcherFailsClosed(t *testing.T) {
 	}
 
 	spy2 := &spyStore{Store: e.st}
-	closed := patchbay.NewAuthenticator(spy2, e.st.NewWatcher(), e.clock.Now, e.log, patchbay.AuthOptions{})
+	closed := e.newAuth(spy2, e.st.NewWatcher(), patchbay.AuthOptions{})
 	if err := closed.Start(e.ctx); err != nil {
 		t.Fatal(err)
 	}

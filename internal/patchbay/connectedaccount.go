@@ -317,6 +317,10 @@ func (s *Service) ListConnectedAccounts(ctx context.Context, p *Principal, f Con
 	return out, total, nil
 }
 
+// errUnchanged, returned by an updateConnection fn, says the account is
+// already as asked: nothing is saved, nothing audited.
+var errUnchanged = errors.New("unchanged")
+
 // updateConnection loads an account of the principal's project, applies
 // fn, saves it and audits action.
 func (s *Service) updateConnection(ctx context.Context, p *Principal, id, action string, fn func(tx Store, ca *ConnectedAccount) error) (*ConnectedAccount, error) {
@@ -331,7 +335,11 @@ func (s *Service) updateConnection(ctx context.Context, p *Principal, id, action
 			return err
 		}
 		ca := rec.ConnectedAccount
-		if err := fn(tx, ca); err != nil {
+		switch err := fn(tx, ca); {
+		case err == errUnchanged:
+			out = ca
+			return nil
+		case err != nil:
 			return err
 		}
 		ca.UpdatedAt = s.now()
@@ -359,12 +367,12 @@ func (s *Service) SetConnectionDisabled(ctx context.Context, p *Principal, id st
 
 // RevokeConnection marks an account REVOKED and erases its credentials.
 // It returns which credentials were erased: none for an account revoked
-// before.
+// before, which is returned unchanged and not audited again.
 func (s *Service) RevokeConnection(ctx context.Context, p *Principal, id string) (*ConnectedAccount, []string, error) {
 	var erased []string
 	ca, err := s.updateConnection(ctx, p, id, ActionConnectionRevoke, func(tx Store, ca *ConnectedAccount) error {
 		if ca.Status == StatusRevoked {
-			return nil
+			return errUnchanged // revoked before: as RevokeAPIKey, nothing to audit
 		}
 		ca.Status, ca.StatusReason = StatusRevoked, "Revoked via user-initiated revoke endpoint"
 		erased = []string{"credential"}

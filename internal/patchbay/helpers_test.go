@@ -48,12 +48,15 @@ type env struct {
 	rootKey patchbay.Secret
 	clock   *clock
 	log     *slog.Logger
+	checker *fakeChecker
+	cfg     patchbay.Config // what svc was made from
 	svc     *patchbay.Service
-	auth    *patchbay.Authenticator
+	auth    *patchbay.Authenticator // svc's
 	org     *patchbay.Organization
 	owner   *patchbay.Member
-	actor   patchbay.Actor // the owner, from the CLI
+	cli     *patchbay.Principal // the owner, from the CLI: spans the organization
 	project *patchbay.Project
+	fix     *fixtures // see fx
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -67,16 +70,34 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// storeKeyring is the keyring as the domain's Keyring, re-encrypting
+// through store (as internal/app wires it).
+type storeKeyring struct {
+	*keyring.Keyring
+	store keyring.SecretStore
+}
+
+func (k storeKeyring) Reencrypt(ctx context.Context, batch int) (int, error) {
+	return k.Keyring.Reencrypt(ctx, k.store, batch)
+}
+
 // MustEnv returns a bootstrapped env on its own SQLite file.
 func MustEnv(t *testing.T) *env {
 	t.Helper()
-	return MustEnvOn(t, testdb.SQLite(t))
+	return MustEnvWith(t, testdb.SQLite(t), nil)
 }
 
 // MustEnvOn returns a bootstrapped env on st.
 func MustEnvOn(t *testing.T, st *sqlite.Store) *env {
 	t.Helper()
-	e := &env{t: t, ctx: context.Background(), st: st, clock: newClock(), log: testLogger(t)}
+	return MustEnvWith(t, st, nil)
+}
+
+// MustEnvWith returns a bootstrapped env on st whose Service is made from
+// the default Config as edit changes it (edit may be nil).
+func MustEnvWith(t *testing.T, st *sqlite.Store, edit func(e *env, cfg *patchbay.Config)) *env {
+	t.Helper()
+	e := &env{t: t, ctx: context.Background(), st: st, clock: newClock(), log: testLogger(t), checker: &fakeChecker{}}
 	root, err := keyring.NewRootKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -87,17 +108,24 @@ func MustEnvOn(t *testing.T, st *sqlite.Store) *env {
 	if e.kr, err = keyring.Open(e.ctx, st, e.rootKey, rand.Reader, e.clock.Now); err != nil {
 		t.Fatal(err)
 	}
-	e.auth = e.newAuth(st, nil, patchbay.AuthOptions{})
-	e.svc = &patchbay.Service{Store: st, Sealer: e.kr, Auth: e.auth, Now: e.clock.Now, Rand: rand.Reader, Log: e.log}
+	e.cfg = patchbay.Config{
+		Store: st, Sealer: storeKeyring{e.kr, st}, Catalog: testCatalog, Checker: e.checker,
+		Now: e.clock.Now, Rand: rand.Reader, Log: e.log,
+	}
+	if edit != nil {
+		edit(e, &e.cfg)
+	}
+	e.svc = e.newService(nil)
+	e.auth = e.svc.Authenticator()
 	org, created, err := e.svc.Bootstrap(e.ctx, "owner@example.com")
 	if err != nil || !created {
 		t.Fatalf("Bootstrap = %v, %v, %v", org, created, err)
 	}
 	e.org = org
-	if e.owner, err = e.svc.Owner(e.ctx, org.ID); err != nil {
+	if e.cli, err = e.svc.CLIPrincipal(e.ctx, org.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.actor = patchbay.Actor{Member: *e.owner, IP: "cli"}
+	e.owner = &e.cli.Member
 	ps, err := st.ListProjects(e.ctx, org.ID, "", 10)
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("ListProjects after Bootstrap = %v, %v; want the default project", ps, err)
@@ -106,38 +134,70 @@ func MustEnvOn(t *testing.T, st *sqlite.Store) *env {
 	return e
 }
 
-// newAuth returns an Authenticator over store with the env's clock; it is
-// closed when the test ends. It does not become the Service's: set svc.Auth.
-func (e *env) newAuth(store patchbay.Store, w patchbay.Watcher, cfg patchbay.AuthOptions) *patchbay.Authenticator {
-	a := patchbay.NewAuthenticator(store, w, e.clock.Now, e.log, cfg)
-	e.t.Cleanup(func() { a.Close() })
-	return a
+// newService returns another Service (another instance or process) made
+// from the env's Config as edit changes it; it is closed when the test
+// ends.
+func (e *env) newService(edit func(cfg *patchbay.Config)) *patchbay.Service {
+	cfg := e.cfg
+	if edit != nil {
+		edit(&cfg)
+	}
+	s := patchbay.NewService(cfg)
+	e.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// newAuth returns the Authenticator of a new Service over store, with the
+// env's clock; it is closed when the test ends. Revocations through e.svc
+// do not evict it (it belongs to another Service).
+func (e *env) newAuth(store patchbay.Store, w patchbay.Watcher, opts patchbay.AuthOptions) *patchbay.Authenticator {
+	return e.newService(func(cfg *patchbay.Config) {
+		cfg.Store, cfg.Watcher, cfg.Auth = store, w, opts
+	}).Authenticator()
 }
 
 // MustProjectKey creates a project key in the default project.
-func (e *env) MustProjectKey(name string) (*patchbay.APIKey, string) {
+func (e *env) MustProjectKey(name string) (*patchbay.KeyRecord, string) {
 	e.t.Helper()
-	return e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: name})
+	return e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: name})
 }
 
-// MustKey creates a key as the owner and returns it with its plaintext.
-func (e *env) MustKey(nk patchbay.NewKey) (*patchbay.APIKey, string) {
+// MustKey creates a key as the owner, from the CLI, and returns it with
+// its plaintext.
+func (e *env) MustKey(nk patchbay.NewKey) (*patchbay.KeyRecord, string) {
 	e.t.Helper()
-	k, tok, err := e.svc.CreateAPIKey(e.ctx, e.actor, nk)
+	k, tok, err := e.svc.CreateAPIKey(e.ctx, e.cli, nk)
 	if err != nil {
 		e.t.Fatalf("CreateAPIKey(%+v): %v", nk, err)
 	}
 	return k, tok.Secret.Reveal()
 }
 
-// MustMember adds a member with role to the organization.
-func (e *env) MustMember(email string, role patchbay.Role) patchbay.Actor {
+// MustMember adds a member with role to the organization and returns the
+// principal of an organization key acting as it, from a client address.
+func (e *env) MustMember(email string, role patchbay.Role) *patchbay.Principal {
 	e.t.Helper()
-	m, err := e.svc.AddMember(e.ctx, e.actor, e.org.ID, email, string(role), role)
+	m, err := e.svc.AddMember(e.ctx, e.cli, email, string(role), role)
 	if err != nil {
 		e.t.Fatalf("AddMember(%s, %s): %v", email, role, err)
 	}
-	return patchbay.Actor{Member: *m, IP: "198.51.100.1"}
+	return e.MustKeyPrincipal(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: email, Owner: m})
+}
+
+// MustKeyPrincipal creates the key nk as the owner, verifies it, and
+// returns its principal acting from a client address.
+func (e *env) MustKeyPrincipal(nk patchbay.NewKey) *patchbay.Principal {
+	e.t.Helper()
+	_, raw := e.MustKey(nk)
+	p := e.MustAuth(e.auth, raw).WithIP("198.51.100.1")
+	return &p
+}
+
+// MustProjectPrincipal is the principal of a new key of projectID acting
+// as m.
+func (e *env) MustProjectPrincipal(m *patchbay.Member, projectID string) *patchbay.Principal {
+	e.t.Helper()
+	return e.MustKeyPrincipal(patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: projectID, Name: "as " + m.Email, Owner: m})
 }
 
 // MustAuth authenticates raw with a and fails the test if it is refused.
@@ -156,7 +216,7 @@ func (e *env) MustReject(a *patchbay.Authenticator, raw, why string) {
 	e.t.Helper()
 	p, err := a.Authenticate(e.ctx, raw)
 	if err == nil {
-		e.t.Fatalf("%s: Authenticate succeeded as key %s", why, p.Key.ID)
+		e.t.Fatalf("%s: Authenticate succeeded as key %s", why, p.Credential.ID)
 	}
 	if got := patchbay.ErrorCode(err); got != patchbay.EUNAUTHORIZED {
 		e.t.Fatalf("%s: Authenticate error = %v (code %q), want %q", why, err, got, patchbay.EUNAUTHORIZED)
@@ -184,6 +244,143 @@ func (e *env) MustAudit() []*patchbay.AuditEvent {
 		e.t.Fatal(err)
 	}
 	return evs
+}
+
+// newEvents returns the audit events recorded since before was listed.
+func (e *env) newEvents(before []*patchbay.AuditEvent) []*patchbay.AuditEvent {
+	e.t.Helper()
+	seen := map[string]bool{}
+	for _, ev := range before {
+		seen[ev.ID] = true
+	}
+	var out []*patchbay.AuditEvent
+	for _, ev := range e.MustAudit() {
+		if !seen[ev.ID] {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// MustAuthConfig creates a managed auth config for the widget toolkit in
+// p's project.
+func (e *env) MustAuthConfig(p *patchbay.Principal) *patchbay.AuthConfigView {
+	e.t.Helper()
+	ac, err := e.svc.CreateAuthConfig(e.ctx, p, patchbay.NewAuthConfig{Toolkit: "widget", Managed: true})
+	if err != nil {
+		e.t.Fatalf("CreateAuthConfig: %v", err)
+	}
+	return ac
+}
+
+// MustConnect connects user through the auth config ac with a widget API
+// key.
+func (e *env) MustConnect(p *patchbay.Principal, ac, user string) *patchbay.ConnectedAccount {
+	e.t.Helper()
+	ca, err := e.svc.Connect(e.ctx, p, patchbay.NewConnection{AuthConfigID: ac, UserID: user, Values: map[string]any{"api_key": widgetKey}})
+	if err != nil {
+		e.t.Fatalf("Connect: %v", err)
+	}
+	return ca
+}
+
+// MustOtherOrg creates a second organization with its own owner and
+// project, straight in the store (Bootstrap makes only the first), and
+// returns its CLI principal.
+func (e *env) MustOtherOrg() (*patchbay.Principal, *patchbay.Project) {
+	e.t.Helper()
+	now := e.clock.Now()
+	org := &patchbay.Organization{ID: "org_other0000000000", Name: "Other", CreatedAt: now}
+	owner := &patchbay.Member{ID: "mem_other0000000000", OrgID: org.ID, Email: "owner@other.example", Name: "Other owner", Role: patchbay.RoleOwner, CreatedAt: now}
+	if err := e.st.CreateOrganization(e.ctx, org); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.CreateMember(e.ctx, owner); err != nil {
+		e.t.Fatal(err)
+	}
+	p, err := e.svc.CLIPrincipal(e.ctx, org.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p.IP = "192.0.2.66"
+	cp, err := e.svc.CreateProject(e.ctx, p, "Other project", false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p, cp.Project
+}
+
+// wantCode fails the test unless err carries code.
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := patchbay.ErrorCode(err); got != code {
+		t.Errorf("%s: error = %v (code %q), want code %q", what, err, got, code)
+	}
+}
+
+// catalog is a Catalog of fixed toolkits.
+type catalog map[string]*patchbay.Toolkit
+
+func (c catalog) Toolkit(slug string) (*patchbay.Toolkit, bool) {
+	tk, ok := c[strings.ToLower(slug)]
+	return tk, ok
+}
+
+func (c catalog) Toolkits() []*patchbay.Toolkit {
+	out := make([]*patchbay.Toolkit, 0, len(c))
+	for _, slug := range []string{"acme", "widget"} {
+		out = append(out, c[slug])
+	}
+	return out
+}
+
+// acme's only scheme needs a developer's secret in the auth config;
+// widget's takes the end user's API key and can be validated.
+var (
+	acme = &patchbay.Toolkit{Slug: "acme", Name: "Acme", AuthSchemes: []patchbay.AuthScheme{{
+		Mode:   patchbay.AuthAPIKey,
+		Fields: []patchbay.Field{{Name: "client_secret", Type: "string", Required: true, Secret: true, Scope: patchbay.ScopeAuthConfig}},
+	}}}
+	widget = &patchbay.Toolkit{Slug: "widget", Name: "Widget", AuthSchemes: []patchbay.AuthScheme{{
+		Mode: patchbay.AuthAPIKey, BaseURL: "https://api.widget.test",
+		Fields: []patchbay.Field{
+			{Name: "api_key", DisplayName: "API key", Type: "string", Required: true, Secret: true, Scope: patchbay.ScopeConnection},
+			{Name: "region", DisplayName: "Region", Type: "string", Scope: patchbay.ScopeConnection},
+		},
+		Inject:      patchbay.Injection{Headers: map[string]string{"Authorization": "Bearer {{api_key}}"}},
+		TestRequest: &patchbay.TestRequest{Method: "GET", Path: "/me"},
+	}}}
+	testCatalog = catalog{"acme": acme, "widget": widget}
+)
+
+const widgetKey = "wk-live-0123456789abcdef"
+
+// fakeChecker answers credential checks as told; by default it accepts.
+type fakeChecker struct {
+	mu     sync.Mutex // guards the fields below
+	reject string     // reject with this reason when not ""
+	err    error      // fail to ask when not nil
+	calls  int
+}
+
+func (c *fakeChecker) Check(_ context.Context, _ *patchbay.Toolkit, _ *patchbay.AuthScheme, _ map[string]string) (bool, string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	switch {
+	case c.err != nil:
+		return false, "", c.err
+	case c.reject != "":
+		return false, c.reject, nil
+	}
+	return true, "", nil
+}
+
+// set makes the checker reject with reason ("" to accept) or fail with err.
+func (c *fakeChecker) set(reason string, err error) {
+	c.mu.Lock()
+	c.reject, c.err = reason, err
+	c.mu.Unlock()
 }
 
 // spyStore counts and intercepts the calls an Authenticator makes.

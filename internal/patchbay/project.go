@@ -99,11 +99,14 @@ func (s *Service) Project(ctx context.Context, p *Principal, id string) (*Projec
 	if err := authorize(p, ViewProjects); err != nil {
 		return nil, err
 	}
+	// projectScope reads nothing for the principal's own project ("" or
+	// its ID); the ID it returns is the one to read.
+	id, err := s.projectScope(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
 	if id == p.ProjectID && p.Project != nil {
 		return p.Project, nil
-	}
-	if _, err := s.projectScope(ctx, p, id); err != nil {
-		return nil, err
 	}
 	proj, err := s.store.GetProject(ctx, p.OrgID, id)
 	if err != nil {

@@ -9,6 +9,27 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
+// mustCLI is the principal of srv's admin commands: its owner, spanning
+// the organization.
+func mustCLI(t *testing.T, srv *testserver.Server) *patchbay.Principal {
+	t.Helper()
+	p, err := srv.Service.CLIPrincipal(context.Background(), srv.Org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mustPrincipal is the principal of one of srv's keys.
+func mustPrincipal(t *testing.T, srv *testserver.Server, raw string) *patchbay.Principal {
+	t.Helper()
+	p, err := srv.Service.Authenticate(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // race runs fn from n goroutines released at once and counts successes
 // and ECONFLICT failures; any other error fails t.
 func race(t *testing.T, n int, fn func() error) (won, lost int) {
@@ -47,14 +68,14 @@ func TestExclusiveConnectRace(t *testing.T) {
 		t.Run(string(backend), func(t *testing.T) {
 			srv := testserver.Start(t, backend, testserver.Options{})
 			ctx := context.Background()
-			a := patchbay.Actor{Member: *srv.Owner, IP: "test"}
-			ac, err := srv.Service.CreateAuthConfig(ctx, a, srv.Project.ID, patchbay.NewAuthConfig{Toolkit: "openai", Mode: patchbay.AuthAPIKey})
+			a := mustPrincipal(t, srv, srv.OwnerKey)
+			ac, err := srv.Service.CreateAuthConfig(ctx, a, patchbay.NewAuthConfig{Toolkit: "openai", Mode: patchbay.AuthAPIKey})
 			if err != nil {
 				t.Fatal(err)
 			}
 			const n = 32
 			won, lost := race(t, n, func() error {
-				_, err := srv.Service.Connect(ctx, a, srv.Project.ID, patchbay.NewConnection{
+				_, err := srv.Service.Connect(ctx, a, patchbay.NewConnection{
 					AuthConfigID: ac.ID, UserID: "racer", Exclusive: true,
 					Values: map[string]any{"api_key": "sk-race-0123456789"},
 				})
@@ -74,14 +95,14 @@ func TestRegenerateRace(t *testing.T) {
 		t.Run(string(backend), func(t *testing.T) {
 			srv := testserver.Start(t, backend, testserver.Options{})
 			ctx := context.Background()
-			a := patchbay.Actor{Member: *srv.Owner, IP: "test"}
-			k, _, err := srv.Service.CreateAPIKey(ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: srv.Org.ID, ProjectID: srv.Project.ID, Name: "raced"})
+			a := mustCLI(t, srv)
+			k, _, err := srv.Service.CreateAPIKey(ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: srv.Project.ID, Name: "raced"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			const n = 16
 			won, lost := race(t, n, func() error {
-				_, _, err := srv.Service.RegenerateAPIKey(ctx, a, srv.Org.ID, srv.Project.ID, k.ID)
+				_, _, err := srv.Service.RegenerateAPIKey(ctx, a, k.ID)
 				return err
 			})
 			if won != 1 || lost != n-1 {
@@ -108,23 +129,23 @@ func TestRegenerateRace(t *testing.T) {
 func TestRevokeTwiceAuditsOnce(t *testing.T) {
 	srv := testserver.Start(t, testserver.SQLite, testserver.Options{})
 	ctx := context.Background()
-	a := patchbay.Actor{Member: *srv.Owner, IP: "test"}
-	k, _, err := srv.Service.CreateAPIKey(ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: srv.Org.ID, ProjectID: srv.Project.ID, Name: "twice"})
+	a := mustCLI(t, srv)
+	k, _, err := srv.Service.CreateAPIKey(ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: srv.Project.ID, Name: "twice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := srv.Service.RevokeAPIKey(ctx, a, srv.Org.ID, "", k.ID)
+	first, err := srv.Service.RevokeAPIKey(ctx, a, k.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := srv.Service.RevokeAPIKey(ctx, a, srv.Org.ID, "", k.ID)
+	second, err := srv.Service.RevokeAPIKey(ctx, a, k.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !first.RevokedAt.Equal(*second.RevokedAt) {
 		t.Errorf("second revoke moved revoked_at from %v to %v", first.RevokedAt, second.RevokedAt)
 	}
-	events, err := srv.Service.ListAudit(ctx, a, srv.Org.ID, "", 1000)
+	events, err := srv.Service.ListAudit(ctx, a, "", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,58 +3,15 @@ package patchbay_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/keyring"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
+	"github.com/patchbay-dev/patchbay/internal/testdb"
 )
-
-// wantCode fails the test unless err carries code.
-func wantCode(t *testing.T, what string, err error, code string) {
-	t.Helper()
-	if got := patchbay.ErrorCode(err); got != code {
-		t.Errorf("%s: error = %v (code %q), want code %q", what, err, got, code)
-	}
-}
-
-// newEvents returns the audit events recorded since before was listed.
-func (e *env) newEvents(before []*patchbay.AuditEvent) []*patchbay.AuditEvent {
-	e.t.Helper()
-	seen := map[string]bool{}
-	for _, ev := range before {
-		seen[ev.ID] = true
-	}
-	var out []*patchbay.AuditEvent
-	for _, ev := range e.MustAudit() {
-		if !seen[ev.ID] {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
-// MustOtherOrg creates a second organization with its own owner and project,
-// straight in the store (Bootstrap makes only the first).
-func (e *env) MustOtherOrg() (patchbay.Actor, *patchbay.Project) {
-	e.t.Helper()
-	now := e.clock.Now()
-	org := &patchbay.Organization{ID: "org_other0000000000", Name: "Other", CreatedAt: now}
-	owner := &patchbay.Member{ID: "mem_other0000000000", OrgID: org.ID, Email: "owner@other.example", Name: "Other owner", Role: patchbay.RoleOwner, CreatedAt: now}
-	if err := e.st.CreateOrganization(e.ctx, org); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.st.CreateMember(e.ctx, owner); err != nil {
-		e.t.Fatal(err)
-	}
-	a := patchbay.Actor{Member: *owner, IP: "192.0.2.66"}
-	cp, err := e.svc.CreateProject(e.ctx, a, org.ID, "Other project", false)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return a, cp.Project
-}
 
 func TestMemberRoleIsForbidden(t *testing.T) {
 	e := MustEnv(t)
@@ -62,84 +19,130 @@ func TestMemberRoleIsForbidden(t *testing.T) {
 	m := e.MustMember("member@example.com", patchbay.RoleMember)
 	before := e.MustAudit()
 
-	_, _, err := e.svc.CreateAPIKey(e.ctx, m, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: "mine"})
+	_, _, err := e.svc.CreateAPIKey(e.ctx, m, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: "mine"})
 	wantCode(t, "CreateAPIKey", err, patchbay.EFORBIDDEN)
-	_, _, err = e.svc.CreateAPIKey(e.ctx, m, patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "mine"})
+	_, _, err = e.svc.CreateAPIKey(e.ctx, m, patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "mine"})
 	wantCode(t, "CreateAPIKey(org)", err, patchbay.EFORBIDDEN)
-	_, err = e.svc.RevokeAPIKey(e.ctx, m, e.org.ID, e.project.ID, k.ID)
+	_, err = e.svc.RevokeAPIKey(e.ctx, m, k.ID)
 	wantCode(t, "RevokeAPIKey", err, patchbay.EFORBIDDEN)
-	_, _, err = e.svc.RegenerateAPIKey(e.ctx, m, e.org.ID, e.project.ID, k.ID)
+	_, err = e.svc.RevokeAPIKey(e.ctx, m, m.Credential.ID)
+	wantCode(t, "RevokeAPIKey(its own key)", err, patchbay.EFORBIDDEN)
+	_, _, err = e.svc.RegenerateAPIKey(e.ctx, m, k.ID)
 	wantCode(t, "RegenerateAPIKey", err, patchbay.EFORBIDDEN)
-	_, _, err = e.svc.RegenerateProjectKey(e.ctx, m, e.org.ID, e.project.ID)
+	_, _, err = e.svc.RegenerateProjectKey(e.ctx, m, e.project.ID)
 	wantCode(t, "RegenerateProjectKey", err, patchbay.EFORBIDDEN)
-	_, err = e.svc.CreateProject(e.ctx, m, e.org.ID, "mine", true)
+	_, err = e.svc.CreateProject(e.ctx, m, "mine", true)
 	wantCode(t, "CreateProject", err, patchbay.EFORBIDDEN)
-	wantCode(t, "DeleteProject", e.svc.DeleteProject(e.ctx, m, e.org.ID, e.project.ID), patchbay.EFORBIDDEN)
-	_, err = e.svc.AddMember(e.ctx, m, e.org.ID, "friend@example.com", "Friend", patchbay.RoleOwner)
+	wantCode(t, "DeleteProject", e.svc.DeleteProject(e.ctx, m, e.project.ID), patchbay.EFORBIDDEN)
+	_, err = e.svc.WebhookSecret(e.ctx, m, e.project.ID)
+	wantCode(t, "WebhookSecret", err, patchbay.EFORBIDDEN)
+	_, err = e.svc.AddMember(e.ctx, m, "friend@example.com", "Friend", patchbay.RoleOwner)
 	wantCode(t, "AddMember", err, patchbay.EFORBIDDEN)
-	_, err = e.svc.ListAudit(e.ctx, m, e.org.ID, "", 10)
+	_, _, err = e.svc.RotateKeyring(e.ctx, m, 10)
+	wantCode(t, "RotateKeyring", err, patchbay.EFORBIDDEN)
+	_, err = e.svc.ListAudit(e.ctx, m, "", 10)
 	wantCode(t, "ListAudit", err, patchbay.EFORBIDDEN)
 	if err != nil && !strings.Contains(patchbay.ErrorMessage(err), "member") {
 		t.Errorf("forbidden message %q does not name the role", patchbay.ErrorMessage(err))
 	}
 
-	keys, err := e.svc.ListAPIKeys(e.ctx, m, patchbay.KeyFilter{OrgID: e.org.ID})
+	keys, err := e.svc.ListAPIKeys(e.ctx, m, patchbay.KeyQuery{Kind: patchbay.KeyKindProject})
 	if err != nil || len(keys) != 1 || keys[0].ID != k.ID {
-		t.Errorf("ListAPIKeys as member = %v, %v; want the one key", keys, err)
+		t.Errorf("ListAPIKeys as member = %v, %v; want the one project key", keys, err)
 	}
-	// Nothing changed: the key works, the project lives, nothing audited.
+	// Nothing changed: the key works, the project lives, the keyring did
+	// not rotate, the member was not added, nothing audited.
 	e.MustAuth(e.auth, raw)
 	if _, err := e.svc.Project(e.ctx, m, e.project.ID); err != nil {
 		t.Errorf("project after forbidden delete: %v", err)
+	}
+	if got := e.kr.ActiveTerm(); got != 1 {
+		t.Errorf("active key term %d after a forbidden rotation, want 1", got)
+	}
+	if _, err := e.svc.MemberByEmail(e.ctx, m, "friend@example.com"); patchbay.ErrorCode(err) != patchbay.ENOTFOUND {
+		t.Errorf("MemberByEmail(friend) = %v, want ENOTFOUND after a forbidden AddMember", err)
 	}
 	if evs := e.newEvents(before); len(evs) != 0 {
 		t.Errorf("forbidden calls wrote %d audit events", len(evs))
 	}
 
 	// A key owned by a member acts with the member's role.
-	_, mraw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "member's", Owner: &m.Member})
+	_, mraw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "member's", Owner: &m.Member})
 	p := e.MustAuth(e.auth, mraw)
 	if p.Member.ID != m.Member.ID || p.Member.Role != patchbay.RoleMember {
 		t.Fatalf("member's key authenticates as %+v", p.Member)
 	}
-	_, _, err = e.svc.CreateAPIKey(e.ctx, patchbay.ActorFrom(p, "203.0.113.5"), patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "escalate"})
+	pip := p.WithIP("203.0.113.5")
+	_, _, err = e.svc.CreateAPIKey(e.ctx, &pip, patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "escalate"})
 	wantCode(t, "CreateAPIKey with a member's key", err, patchbay.EFORBIDDEN)
+
+	// What members may do: build with patchbay in their project.
+	mp := e.MustProjectPrincipal(&m.Member, e.project.ID)
+	ac, err := e.svc.CreateAuthConfig(e.ctx, mp, patchbay.NewAuthConfig{Toolkit: "widget", Managed: true})
+	if err != nil {
+		t.Fatalf("CreateAuthConfig as member: %v", err)
+	}
+	ca, err := e.svc.Connect(e.ctx, mp, patchbay.NewConnection{AuthConfigID: ac.ID, UserID: "u1", Values: map[string]any{"api_key": widgetKey}})
+	if err != nil {
+		t.Fatalf("Connect as member: %v", err)
+	}
+	if cas, n, err := e.svc.ListConnectedAccounts(e.ctx, mp, patchbay.ConnectionFilter{}, false); err != nil || n != 1 || cas[0].ID != ca.ID {
+		t.Errorf("ListConnectedAccounts as member = %v, %d, %v; want the one account", cas, n, err)
+	}
 }
 
 func TestAdminMay(t *testing.T) {
 	e := MustEnv(t)
 	a := e.MustMember("admin@example.com", patchbay.RoleAdmin)
 
-	k, tok, err := e.svc.CreateAPIKey(e.ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: "ci"})
+	k, tok, err := e.svc.CreateAPIKey(e.ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: "ci"})
 	if err != nil {
 		t.Fatalf("CreateAPIKey: %v", err)
+	}
+	if k.Creator == nil || k.Creator.ID != a.Member.ID {
+		t.Errorf("CreateAPIKey creator = %+v, want the admin", k.Creator)
 	}
 	if p := e.MustAuth(e.auth, tok.Secret.Reveal()); p.Member.ID != a.Member.ID {
 		t.Errorf("admin's key acts as %s, want the admin", p.Member.ID)
 	}
-	nk, ntok, err := e.svc.RegenerateAPIKey(e.ctx, a, e.org.ID, e.project.ID, k.ID)
+	nk, ntok, err := e.svc.RegenerateAPIKey(e.ctx, a, k.ID)
 	if err != nil {
 		t.Fatalf("RegenerateAPIKey: %v", err)
 	}
-	if _, err := e.svc.RevokeAPIKey(e.ctx, a, e.org.ID, e.project.ID, nk.ID); err != nil {
+	if _, err := e.svc.RevokeAPIKey(e.ctx, a, nk.ID); err != nil {
 		t.Fatalf("RevokeAPIKey: %v", err)
 	}
 	e.MustReject(e.auth, ntok.Secret.Reveal(), "revoked by admin")
-	if _, _, err := e.svc.RegenerateProjectKey(e.ctx, a, e.org.ID, e.project.ID); err != nil {
+	if _, _, err := e.svc.RegenerateProjectKey(e.ctx, a, e.project.ID); err != nil {
 		t.Fatalf("RegenerateProjectKey: %v", err)
 	}
-	cp, err := e.svc.CreateProject(e.ctx, a, e.org.ID, "Admin's", true)
+	cp, err := e.svc.CreateProject(e.ctx, a, "Admin's", true)
 	if err != nil {
 		t.Fatalf("CreateProject: %v", err)
 	}
-	if err := e.svc.DeleteProject(e.ctx, a, e.org.ID, cp.Project.ID); err != nil {
+	if err := e.svc.DeleteProject(e.ctx, a, cp.Project.ID); err != nil {
 		t.Fatalf("DeleteProject: %v", err)
 	}
-	if _, err := e.svc.ListAPIKeys(e.ctx, a, patchbay.KeyFilter{OrgID: e.org.ID}); err != nil {
+	if _, err := e.svc.ListAPIKeys(e.ctx, a, patchbay.KeyQuery{}); err != nil {
 		t.Fatalf("ListAPIKeys: %v", err)
 	}
-	if _, err := e.svc.ListAudit(e.ctx, a, e.org.ID, "", 10); err != nil {
+	if _, err := e.svc.ListAudit(e.ctx, a, "", 10); err != nil {
 		t.Fatalf("ListAudit: %v", err)
+	}
+	if _, err := e.svc.AddMember(e.ctx, a, "friend@example.com", "Friend", patchbay.RoleMember); err != nil {
+		t.Fatalf("AddMember: %v", err)
+	}
+	// Only owners hold the keyring.
+	before := e.MustAudit()
+	_, _, err = e.svc.RotateKeyring(e.ctx, a, 10)
+	wantCode(t, "RotateKeyring as admin", err, patchbay.EFORBIDDEN)
+	_, _, err = e.svc.KeyringStatus(e.ctx, a)
+	wantCode(t, "KeyringStatus as admin", err, patchbay.EFORBIDDEN)
+	if got := e.kr.ActiveTerm(); got != 1 {
+		t.Errorf("active key term %d after an admin's rotation, want 1", got)
+	}
+	if evs := e.newEvents(before); len(evs) != 0 {
+		t.Errorf("forbidden rotation wrote %d audit events", len(evs))
 	}
 }
 
@@ -149,49 +152,58 @@ func TestOtherOrganizationIsNotFound(t *testing.T) {
 	other, otherProject := e.MustOtherOrg()
 	before := e.MustAudit()
 
-	// Naming the first organization.
-	_, _, err := e.svc.CreateAPIKey(e.ctx, other, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: "x"})
-	wantCode(t, "CreateAPIKey", err, patchbay.ENOTFOUND)
-	_, err = e.svc.RevokeAPIKey(e.ctx, other, e.org.ID, "", k.ID)
-	wantCode(t, "RevokeAPIKey", err, patchbay.ENOTFOUND)
-	_, _, err = e.svc.RegenerateAPIKey(e.ctx, other, e.org.ID, "", k.ID)
-	wantCode(t, "RegenerateAPIKey", err, patchbay.ENOTFOUND)
-	_, _, err = e.svc.RegenerateProjectKey(e.ctx, other, e.org.ID, e.project.ID)
-	wantCode(t, "RegenerateProjectKey", err, patchbay.ENOTFOUND)
-	_, err = e.svc.CreateProject(e.ctx, other, e.org.ID, "x", false)
-	wantCode(t, "CreateProject", err, patchbay.ENOTFOUND)
-	wantCode(t, "DeleteProject", e.svc.DeleteProject(e.ctx, other, e.org.ID, e.project.ID), patchbay.ENOTFOUND)
-	_, err = e.svc.ListAPIKeys(e.ctx, other, patchbay.KeyFilter{OrgID: e.org.ID})
-	wantCode(t, "ListAPIKeys", err, patchbay.ENOTFOUND)
-	_, err = e.svc.ListAudit(e.ctx, other, e.org.ID, "", 10)
-	wantCode(t, "ListAudit", err, patchbay.ENOTFOUND)
-	_, err = e.svc.AddMember(e.ctx, other, e.org.ID, "x@example.com", "X", patchbay.RoleOwner)
-	wantCode(t, "AddMember", err, patchbay.ENOTFOUND)
-
-	// Naming its own organization but the first one's records.
-	oo := other.Member.OrgID
-	_, err = e.svc.RevokeAPIKey(e.ctx, other, oo, "", k.ID)
-	wantCode(t, "RevokeAPIKey(own org, foreign key)", err, patchbay.ENOTFOUND)
-	_, _, err = e.svc.RegenerateAPIKey(e.ctx, other, oo, "", k.ID)
-	wantCode(t, "RegenerateAPIKey(own org, foreign key)", err, patchbay.ENOTFOUND)
-	_, _, err = e.svc.RegenerateProjectKey(e.ctx, other, oo, e.project.ID)
-	wantCode(t, "RegenerateProjectKey(own org, foreign project)", err, patchbay.ENOTFOUND)
-	wantCode(t, "DeleteProject(own org, foreign project)", e.svc.DeleteProject(e.ctx, other, oo, e.project.ID), patchbay.ENOTFOUND)
-	_, _, err = e.svc.CreateAPIKey(e.ctx, other, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: oo, ProjectID: e.project.ID, Name: "x"})
-	wantCode(t, "CreateAPIKey(own org, foreign project)", err, patchbay.ENOTFOUND)
-	_, _, err = e.svc.CreateAPIKey(e.ctx, other, patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: oo, Name: "x", Owner: e.owner})
-	wantCode(t, "CreateAPIKey(own org, foreign owner)", err, patchbay.ENOTFOUND)
+	// The other organization's owner, naming the first one's records.
+	_, _, err := e.svc.CreateAPIKey(e.ctx, other, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: "x"})
+	wantCode(t, "CreateAPIKey(foreign project)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.RevokeAPIKey(e.ctx, other, k.ID)
+	wantCode(t, "RevokeAPIKey(foreign key)", err, patchbay.ENOTFOUND)
+	_, _, err = e.svc.RegenerateAPIKey(e.ctx, other, k.ID)
+	wantCode(t, "RegenerateAPIKey(foreign key)", err, patchbay.ENOTFOUND)
+	_, _, err = e.svc.RegenerateProjectKey(e.ctx, other, e.project.ID)
+	wantCode(t, "RegenerateProjectKey(foreign project)", err, patchbay.ENOTFOUND)
+	wantCode(t, "DeleteProject(foreign project)", e.svc.DeleteProject(e.ctx, other, e.project.ID), patchbay.ENOTFOUND)
+	_, err = e.svc.ListAPIKeys(e.ctx, other, patchbay.KeyQuery{ProjectID: e.project.ID})
+	wantCode(t, "ListAPIKeys(foreign project)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.ListAudit(e.ctx, other, e.project.ID, 10)
+	wantCode(t, "ListAudit(foreign project)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.WebhookSecret(e.ctx, other, e.project.ID)
+	wantCode(t, "WebhookSecret(foreign project)", err, patchbay.ENOTFOUND)
+	_, _, err = e.svc.CreateAPIKey(e.ctx, other, patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "x", Owner: e.owner})
+	wantCode(t, "CreateAPIKey(foreign owner)", err, patchbay.ENOTFOUND)
 	_, err = e.svc.Project(e.ctx, other, e.project.ID)
 	wantCode(t, "Project(foreign)", err, patchbay.ENOTFOUND)
+	// Its own listings hold nothing of the first organization.
+	if keys, err := e.svc.ListAPIKeys(e.ctx, other, patchbay.KeyQuery{IncludeRevoked: true}); err != nil || len(keys) != 0 {
+		t.Errorf("ListAPIKeys(own org) = %v, %v; want none", keys, err)
+	}
+	if ps, _, err := e.svc.ListProjects(e.ctx, other, "", 50); err != nil || len(ps) != 1 || ps[0].Project.ID != otherProject.ID {
+		t.Errorf("ListProjects(own org) = %v, %v; want only its own project", ps, err)
+	}
+	if ms, err := e.svc.ListMembers(e.ctx, other); err != nil || len(ms) != 1 || ms[0].ID != other.Member.ID {
+		t.Errorf("ListMembers(own org) = %v, %v; want only its owner", ms, err)
+	}
+	if evs, err := e.svc.ListAudit(e.ctx, other, "", 1000); err != nil || len(evs) != 1 || evs[0].TargetID != otherProject.ID {
+		t.Errorf("ListAudit(own org) = %v, %v; want only its project's creation", evs, err)
+	}
+
+	if evs := e.newEvents(before); len(evs) != 0 {
+		t.Errorf("refused calls from the other organization wrote %d audit events", len(evs))
+	}
 
 	// Within one organization, a key of one project is unknown to another.
-	_, err = e.svc.RevokeAPIKey(e.ctx, e.actor, e.org.ID, "pr_nosuchproject", k.ID)
-	wantCode(t, "RevokeAPIKey(wrong project)", err, patchbay.ENOTFOUND)
-	_, err = e.svc.RevokeAPIKey(e.ctx, e.actor, e.org.ID, "", "key_nosuchkey")
+	cp, err := e.svc.CreateProject(e.ctx, e.cli, "Second", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := e.MustProjectPrincipal(e.owner, cp.Project.ID)
+	before = e.MustAudit()
+	_, err = e.svc.RevokeAPIKey(e.ctx, second, k.ID)
+	wantCode(t, "RevokeAPIKey(another project's key)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.RevokeAPIKey(e.ctx, e.cli, "key_nosuchkey")
 	wantCode(t, "RevokeAPIKey(unknown)", err, patchbay.ENOTFOUND)
-	_, _, err = e.svc.RegenerateAPIKey(e.ctx, e.actor, e.org.ID, "", "key_nosuchkey")
+	_, _, err = e.svc.RegenerateAPIKey(e.ctx, e.cli, "key_nosuchkey")
 	wantCode(t, "RegenerateAPIKey(unknown)", err, patchbay.ENOTFOUND)
-	_, err = e.svc.Project(e.ctx, e.actor, otherProject.ID)
+	_, err = e.svc.Project(e.ctx, e.cli, otherProject.ID)
 	wantCode(t, "Project(the other org's, from the first)", err, patchbay.ENOTFOUND)
 
 	e.MustAuth(e.auth, raw)
@@ -203,10 +215,14 @@ func TestOtherOrganizationIsNotFound(t *testing.T) {
 func TestKeyEventsAreAudited(t *testing.T) {
 	e := MustEnv(t)
 	// Act through an organization key from a client address, as the API does.
-	_, oraw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "admin"})
+	_, oraw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "admin"})
 	p := e.MustAuth(e.auth, oraw)
 	const ip = "203.0.113.9"
-	a := patchbay.ActorFrom(p, ip)
+	pip := p.WithIP(ip)
+	a := &pip
+	if p.IP != "" {
+		t.Fatalf("WithIP changed the cached principal's IP to %q", p.IP)
+	}
 
 	// expect checks that exactly the given (action, target) events were
 	// recorded since before, each with the actor, IP and time.
@@ -235,54 +251,54 @@ func TestKeyEventsAreAudited(t *testing.T) {
 	}
 
 	before := e.MustAudit()
-	k, _, err := e.svc.CreateAPIKey(e.ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: "ci"})
+	k, _, err := e.svc.CreateAPIKey(e.ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect("create", before, e.owner.ID, p.Key.ID, e.project.ID, [2]string{patchbay.ActionKeyCreate, k.ID})
+	expect("create", before, e.owner.ID, p.Credential.ID, e.project.ID, [2]string{patchbay.ActionKeyCreate, k.ID})
 
 	e.clock.Advance(time.Second)
 	before = e.MustAudit()
-	nk, _, err := e.svc.RegenerateAPIKey(e.ctx, a, e.org.ID, e.project.ID, k.ID)
+	nk, _, err := e.svc.RegenerateAPIKey(e.ctx, a, k.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect("regenerate", before, e.owner.ID, p.Key.ID, e.project.ID, [2]string{patchbay.ActionKeyRegenerate, k.ID + " -> " + nk.ID})
+	expect("regenerate", before, e.owner.ID, p.Credential.ID, e.project.ID, [2]string{patchbay.ActionKeyRegenerate, k.ID + " -> " + nk.ID})
 
 	e.clock.Advance(time.Second)
 	before = e.MustAudit()
-	if _, err := e.svc.RevokeAPIKey(e.ctx, a, e.org.ID, e.project.ID, nk.ID); err != nil {
+	if _, err := e.svc.RevokeAPIKey(e.ctx, a, nk.ID); err != nil {
 		t.Fatal(err)
 	}
-	expect("revoke", before, e.owner.ID, p.Key.ID, e.project.ID, [2]string{patchbay.ActionKeyRevoke, nk.ID})
+	expect("revoke", before, e.owner.ID, p.Credential.ID, e.project.ID, [2]string{patchbay.ActionKeyRevoke, nk.ID})
 
 	e.clock.Advance(time.Second)
 	k1, _ := e.MustProjectKey("one")
 	k2, _ := e.MustProjectKey("two")
 	before = e.MustAudit()
-	rk, _, err := e.svc.RegenerateProjectKey(e.ctx, a, e.org.ID, e.project.ID)
+	rk, _, err := e.svc.RegenerateProjectKey(e.ctx, a, e.project.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect("regenerate project key", before, e.owner.ID, p.Key.ID, e.project.ID,
+	expect("regenerate project key", before, e.owner.ID, p.Credential.ID, e.project.ID,
 		[2]string{patchbay.ActionKeyRevoke, k1.ID}, [2]string{patchbay.ActionKeyRevoke, k2.ID},
 		[2]string{patchbay.ActionKeyRegenerate, rk.ID})
 
 	e.clock.Advance(time.Second)
 	before = e.MustAudit()
-	cp, err := e.svc.CreateProject(e.ctx, a, e.org.ID, "Second", true)
+	cp, err := e.svc.CreateProject(e.ctx, a, "Second", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect("create project", before, e.owner.ID, p.Key.ID, cp.Project.ID,
+	expect("create project", before, e.owner.ID, p.Credential.ID, cp.Project.ID,
 		[2]string{patchbay.ActionProjectCreate, cp.Project.ID}, [2]string{patchbay.ActionKeyCreate, cp.Key.ID})
 
 	e.clock.Advance(time.Second)
 	before = e.MustAudit()
-	if err := e.svc.DeleteProject(e.ctx, a, e.org.ID, cp.Project.ID); err != nil {
+	if err := e.svc.DeleteProject(e.ctx, a, cp.Project.ID); err != nil {
 		t.Fatal(err)
 	}
-	expect("delete project", before, e.owner.ID, p.Key.ID, cp.Project.ID,
+	expect("delete project", before, e.owner.ID, p.Credential.ID, cp.Project.ID,
 		[2]string{patchbay.ActionKeyRevoke, cp.Key.ID}, [2]string{patchbay.ActionProjectDelete, cp.Project.ID})
 
 	e.clock.Advance(time.Second)
@@ -295,35 +311,49 @@ func TestKeyEventsAreAudited(t *testing.T) {
 
 	e.clock.Advance(time.Second)
 	before = e.MustAudit()
-	m, err := e.svc.AddMember(e.ctx, a, e.org.ID, "new@example.com", "New", patchbay.RoleMember)
+	term, _, err := e.svc.RotateKeyring(e.ctx, a, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect("add member", before, e.owner.ID, p.Key.ID, "", [2]string{patchbay.ActionMemberCreate, m.ID})
+	expect("rotate keyring", before, e.owner.ID, p.Credential.ID, "", [2]string{patchbay.ActionKeyringRotate, fmt.Sprintf("term:%d", term)})
+
+	e.clock.Advance(time.Second)
+	before = e.MustAudit()
+	m, err := e.svc.AddMember(e.ctx, a, "new@example.com", "New", patchbay.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("add member", before, e.owner.ID, p.Credential.ID, "", [2]string{patchbay.ActionMemberCreate, m.ID})
 
 	// ListAudit through the service returns the same events, newest first.
-	evs, err := e.svc.ListAudit(e.ctx, a, e.org.ID, "", 0)
+	evs, err := e.svc.ListAudit(e.ctx, a, "", 0)
 	if err != nil || len(evs) == 0 || evs[0].Action != patchbay.ActionMemberCreate {
 		t.Fatalf("ListAudit = %d events, %v; want the member event first", len(evs), err)
+	}
+	// The CLI acts with no key, from "cli".
+	before = e.MustAudit()
+	ck, _ := e.MustProjectKey("from the cli")
+	if evs := e.newEvents(before); len(evs) != 1 || evs[0].ActorID != e.owner.ID || evs[0].ActorKey != "" || evs[0].IP != "cli" || evs[0].TargetID != ck.ID {
+		t.Errorf("CLI key creation audited as %+v, want the owner, no key, from cli", evs)
 	}
 }
 
 func TestRegenerateAPIKey(t *testing.T) {
 	e := MustEnv(t)
 	m := e.MustMember("member@example.com", patchbay.RoleMember)
-	old, oldRaw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: "Deploy bot", Owner: &m.Member})
+	old, oldRaw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: "Deploy bot", Owner: &m.Member})
 	e.MustAuth(e.auth, oldRaw) // cached
 
 	admin := e.MustMember("admin@example.com", patchbay.RoleAdmin)
 	e.clock.Advance(time.Minute)
-	nk, tok, err := e.svc.RegenerateAPIKey(e.ctx, admin, e.org.ID, e.project.ID, old.ID)
+	nk, tok, err := e.svc.RegenerateAPIKey(e.ctx, admin, old.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.MustReject(e.auth, oldRaw, "regenerated key")
 	p := e.MustAuth(e.auth, tok.Secret.Reveal())
-	if p.Key.ID != nk.ID || nk.ID == old.ID {
-		t.Fatalf("new key authenticates as %s; regenerated %s from %s", p.Key.ID, nk.ID, old.ID)
+	if p.Credential.ID != nk.ID || nk.ID == old.ID {
+		t.Fatalf("new key authenticates as %s; regenerated %s from %s", p.Credential.ID, nk.ID, old.ID)
 	}
 	if nk.Name != old.Name || nk.Kind != old.Kind || nk.ProjectID != old.ProjectID || nk.OrgID != old.OrgID {
 		t.Errorf("new key %+v differs in name, kind or scope from %+v", nk, old)
@@ -336,14 +366,14 @@ func TestRegenerateAPIKey(t *testing.T) {
 		t.Errorf("old key revoked at %v by %q, want %v by the admin", got.RevokedAt, got.RevokedBy, e.clock.Now())
 	}
 
-	_, _, err = e.svc.RegenerateAPIKey(e.ctx, admin, e.org.ID, e.project.ID, old.ID)
+	_, _, err = e.svc.RegenerateAPIKey(e.ctx, admin, old.ID)
 	wantCode(t, "RegenerateAPIKey(revoked)", err, patchbay.ECONFLICT)
 	// The conflict changed nothing: the new key still works.
 	e.MustAuth(e.auth, tok.Secret.Reveal())
 
 	// Organization keys regenerate as organization keys.
-	ok, okRaw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "org"})
-	onk, otok, err := e.svc.RegenerateAPIKey(e.ctx, e.actor, e.org.ID, "", ok.ID)
+	ok, okRaw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "org"})
+	onk, otok, err := e.svc.RegenerateAPIKey(e.ctx, e.cli, ok.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,8 +388,8 @@ func TestRegenerateProjectKey(t *testing.T) {
 	_, raw1 := e.MustProjectKey("first")
 	e.clock.Advance(time.Second)
 	_, raw2 := e.MustProjectKey("newest")
-	_, orgRaw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "org"})
-	cp, err := e.svc.CreateProject(e.ctx, e.actor, e.org.ID, "Elsewhere", true)
+	_, orgRaw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "org"})
+	cp, err := e.svc.CreateProject(e.ctx, e.cli, "Elsewhere", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +398,7 @@ func TestRegenerateProjectKey(t *testing.T) {
 	}
 
 	e.clock.Advance(time.Second)
-	nk, tok, err := e.svc.RegenerateProjectKey(e.ctx, e.actor, e.org.ID, e.project.ID)
+	nk, tok, err := e.svc.RegenerateProjectKey(e.ctx, e.cli, e.project.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,34 +410,34 @@ func TestRegenerateProjectKey(t *testing.T) {
 	e.MustAuth(e.auth, tok.Secret.Reveal())
 	e.MustAuth(e.auth, orgRaw)                   // organization keys are not project keys
 	e.MustAuth(e.auth, cp.Token.Secret.Reveal()) // nor are other projects' keys
-	active, err := e.svc.ListAPIKeys(e.ctx, e.actor, patchbay.KeyFilter{OrgID: e.org.ID, ProjectID: e.project.ID, Kind: patchbay.KeyKindProject})
+	active, err := e.svc.ListAPIKeys(e.ctx, e.cli, patchbay.KeyQuery{ProjectID: e.project.ID, Kind: patchbay.KeyKindProject})
 	if err != nil || len(active) != 1 || active[0].ID != nk.ID {
 		t.Errorf("active project keys = %v, %v; want only the new one", active, err)
 	}
 
 	// A project without keys gets one named "default".
-	bare, err := e.svc.CreateProject(e.ctx, e.actor, e.org.ID, "Bare", false)
+	bare, err := e.svc.CreateProject(e.ctx, e.cli, "Bare", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bk, _, err := e.svc.RegenerateProjectKey(e.ctx, e.actor, e.org.ID, bare.Project.ID)
+	bk, _, err := e.svc.RegenerateProjectKey(e.ctx, e.cli, bare.Project.ID)
 	if err != nil || bk.Name != "default" {
 		t.Errorf("RegenerateProjectKey(no keys) = %+v, %v; want a key named default", bk, err)
 	}
-	_, _, err = e.svc.RegenerateProjectKey(e.ctx, e.actor, e.org.ID, "pr_nosuchproject")
+	_, _, err = e.svc.RegenerateProjectKey(e.ctx, e.cli, "pr_nosuchproject")
 	wantCode(t, "RegenerateProjectKey(unknown project)", err, patchbay.ENOTFOUND)
 }
 
 func TestDeleteProjectRevokesKeys(t *testing.T) {
 	e := MustEnv(t)
-	cp, err := e.svc.CreateProject(e.ctx, e.actor, e.org.ID, "Doomed", true)
+	cp, err := e.svc.CreateProject(e.ctx, e.cli, "Doomed", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cp.Key == nil || cp.Key.Name != "default" {
 		t.Fatalf("CreateProject(withKey) key = %+v", cp.Key)
 	}
-	k2, raw2 := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: cp.Project.ID, Name: "second"})
+	k2, raw2 := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: cp.Project.ID, Name: "second"})
 	_, keepRaw := e.MustProjectKey("survivor")
 	raw1 := cp.Token.Secret.Reveal()
 	for _, raw := range []string{raw1, raw2, keepRaw} {
@@ -415,7 +445,7 @@ func TestDeleteProjectRevokesKeys(t *testing.T) {
 	}
 
 	e.clock.Advance(time.Minute)
-	if err := e.svc.DeleteProject(e.ctx, e.actor, e.org.ID, cp.Project.ID); err != nil {
+	if err := e.svc.DeleteProject(e.ctx, e.cli, cp.Project.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.MustReject(e.auth, raw1, "first key of the deleted project")
@@ -426,20 +456,20 @@ func TestDeleteProjectRevokesKeys(t *testing.T) {
 			t.Errorf("key %s revoked at %v by %q", id, k.RevokedAt, k.RevokedBy)
 		}
 	}
-	_, err = e.svc.Project(e.ctx, e.actor, cp.Project.ID)
+	_, err = e.svc.Project(e.ctx, e.cli, cp.Project.ID)
 	wantCode(t, "Project(deleted)", err, patchbay.ENOTFOUND)
-	wantCode(t, "DeleteProject(again)", e.svc.DeleteProject(e.ctx, e.actor, e.org.ID, cp.Project.ID), patchbay.ENOTFOUND)
-	_, _, err = e.svc.CreateAPIKey(e.ctx, e.actor, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: cp.Project.ID, Name: "late"})
+	wantCode(t, "DeleteProject(again)", e.svc.DeleteProject(e.ctx, e.cli, cp.Project.ID), patchbay.ENOTFOUND)
+	_, _, err = e.svc.CreateAPIKey(e.ctx, e.cli, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: cp.Project.ID, Name: "late"})
 	wantCode(t, "CreateAPIKey(deleted project)", err, patchbay.ENOTFOUND)
 }
 
 func TestRevokeLeakedKeys(t *testing.T) {
 	e := MustEnv(t)
 	a, rawA := e.MustProjectKey("a")
-	b, rawB := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, Name: "b"})
+	b, rawB := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "b"})
 	c, rawC := e.MustProjectKey("c")
 	_, keepRaw := e.MustProjectKey("keep")
-	if _, err := e.svc.RevokeAPIKey(e.ctx, e.actor, e.org.ID, "", c.ID); err != nil {
+	if _, err := e.svc.RevokeAPIKey(e.ctx, e.cli, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, raw := range []string{rawA, rawB, keepRaw} {
@@ -500,12 +530,12 @@ func TestNamesAreValidated(t *testing.T) {
 		"invalid utf8": "ok\xff",
 	}
 	for what, name := range bad {
-		_, _, err := e.svc.CreateAPIKey(e.ctx, e.actor, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: name})
+		_, _, err := e.svc.CreateAPIKey(e.ctx, e.cli, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: name})
 		wantCode(t, "CreateAPIKey name "+what, err, patchbay.EINVALID)
-		_, err = e.svc.CreateProject(e.ctx, e.actor, e.org.ID, name, true)
+		_, err = e.svc.CreateProject(e.ctx, e.cli, name, true)
 		wantCode(t, "CreateProject name "+what, err, patchbay.EINVALID)
 	}
-	keys, err := e.svc.ListAPIKeys(e.ctx, e.actor, patchbay.KeyFilter{OrgID: e.org.ID, IncludeRevoked: true})
+	keys, err := e.svc.ListAPIKeys(e.ctx, e.cli, patchbay.KeyQuery{IncludeRevoked: true})
 	if err != nil || len(keys) != 0 {
 		t.Errorf("invalid names created %d keys (%v)", len(keys), err)
 	}
@@ -521,7 +551,7 @@ func TestNamesAreValidated(t *testing.T) {
 		"one letter": "x",
 	}
 	for what, name := range good {
-		k, _, err := e.svc.CreateAPIKey(e.ctx, e.actor, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, ProjectID: e.project.ID, Name: name})
+		k, _, err := e.svc.CreateAPIKey(e.ctx, e.cli, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: name})
 		if err != nil {
 			t.Errorf("CreateAPIKey name %s: %v", what, err)
 			continue
@@ -529,18 +559,18 @@ func TestNamesAreValidated(t *testing.T) {
 		if k.Name != strings.TrimSpace(name) {
 			t.Errorf("CreateAPIKey name %s stored as %q", what, k.Name)
 		}
-		cp, err := e.svc.CreateProject(e.ctx, e.actor, e.org.ID, name, false)
+		cp, err := e.svc.CreateProject(e.ctx, e.cli, name, false)
 		if err != nil || cp.Project.Name != strings.TrimSpace(name) {
 			t.Errorf("CreateProject name %s = %v, %v", what, cp, err)
 		}
 	}
 
 	// Other malformed requests.
-	_, _, err = e.svc.CreateAPIKey(e.ctx, e.actor, patchbay.NewKey{Kind: patchbay.KeyKindProject, OrgID: e.org.ID, Name: "no project"})
+	_, _, err = e.svc.CreateAPIKey(e.ctx, e.cli, patchbay.NewKey{Kind: patchbay.KeyKindProject, Name: "no project"})
 	wantCode(t, "project key without project", err, patchbay.EINVALID)
-	_, _, err = e.svc.CreateAPIKey(e.ctx, e.actor, patchbay.NewKey{Kind: patchbay.KeyKindOrg, OrgID: e.org.ID, ProjectID: e.project.ID, Name: "org with project"})
+	_, _, err = e.svc.CreateAPIKey(e.ctx, e.cli, patchbay.NewKey{Kind: patchbay.KeyKindOrg, ProjectID: e.project.ID, Name: "org with project"})
 	wantCode(t, "org key with project", err, patchbay.EINVALID)
-	_, _, err = e.svc.CreateAPIKey(e.ctx, e.actor, patchbay.NewKey{Kind: "user", OrgID: e.org.ID, Name: "user"})
+	_, _, err = e.svc.CreateAPIKey(e.ctx, e.cli, patchbay.NewKey{Kind: "user", Name: "user"})
 	wantCode(t, "unknown kind", err, patchbay.EINVALID)
 }
 
@@ -564,11 +594,11 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 
 func TestProjectWebhookSecretIsSealed(t *testing.T) {
 	e := MustEnv(t)
-	cp, err := e.svc.CreateProject(e.ctx, e.actor, e.org.ID, "Hooks", false)
+	cp, err := e.svc.CreateProject(e.ctx, e.cli, "Hooks", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := e.svc.WebhookSecret(e.ctx, cp.Project)
+	s, err := e.svc.WebhookSecret(e.ctx, e.cli, cp.Project.ID)
 	if err != nil || !strings.HasPrefix(s.Reveal(), "whsec_") {
 		t.Fatalf("WebhookSecret = %v, %v", s, err)
 	}
@@ -601,32 +631,21 @@ func (s refreshingSealer) Seal(ref patchbay.SecretRef, p patchbay.Secret) (patch
 	return sealed, s.Keyring.Refresh(context.Background())
 }
 
-// catalog is a one-toolkit Catalog.
-type catalog struct{ tk *patchbay.Toolkit }
-
-func (c catalog) Toolkit(slug string) (*patchbay.Toolkit, bool) { return c.tk, slug == c.tk.Slug }
-func (c catalog) Toolkits() []*patchbay.Toolkit                 { return []*patchbay.Toolkit{c.tk} }
-
-var acme = &patchbay.Toolkit{Slug: "acme", Name: "Acme", AuthSchemes: []patchbay.AuthScheme{{
-	Mode:   patchbay.AuthAPIKey,
-	Fields: []patchbay.Field{{Name: "client_secret", Type: "string", Required: true, Secret: true, Scope: patchbay.ScopeAuthConfig}},
-}}}
-
 // TestStoredTermMatchesCiphertext: a rotation that lands while a value is
 // sealed must not leave a row claiming a newer term than sealed it, or
 // re-encryption would never move it off the old term.
 func TestStoredTermMatchesCiphertext(t *testing.T) {
 	creators := map[string]func(e *env) patchbay.SecretRef{
 		"webhook secret": func(e *env) patchbay.SecretRef {
-			cp, err := e.svc.CreateProject(e.ctx, e.actor, e.org.ID, "Racy", false)
+			cp, err := e.svc.CreateProject(e.ctx, e.cli, "Racy", false)
 			if err != nil {
 				e.t.Fatal(err)
 			}
 			return patchbay.SecretRef{ProjectID: cp.Project.ID, Record: cp.Project.ID, Field: patchbay.FieldWebhookSecret}
 		},
 		"auth config credentials": func(e *env) patchbay.SecretRef {
-			e.svc.Catalog = catalog{acme}
-			ac, err := e.svc.CreateAuthConfig(e.ctx, e.actor, e.project.ID, patchbay.NewAuthConfig{
+			p := e.MustProjectPrincipal(e.owner, e.project.ID)
+			ac, err := e.svc.CreateAuthConfig(e.ctx, p, patchbay.NewAuthConfig{
 				Toolkit: "acme", Mode: patchbay.AuthAPIKey, Credentials: map[string]any{"client_secret": "s3cr3t"},
 			})
 			if err != nil {
@@ -637,7 +656,9 @@ func TestStoredTermMatchesCiphertext(t *testing.T) {
 	}
 	for name, create := range creators {
 		t.Run(name, func(t *testing.T) {
-			e := MustEnv(t)
+			e := MustEnvWith(t, testdb.SQLite(t), func(e *env, cfg *patchbay.Config) {
+				cfg.Sealer = refreshingSealer{e.kr}
+			})
 			// Another instance (same root key) rotates; e.kr has not loaded
 			// the new term yet, and loads it right after its next Seal.
 			other, err := keyring.Open(e.ctx, e.st, e.rootKey, rand.Reader, e.clock.Now)
@@ -650,7 +671,6 @@ func TestStoredTermMatchesCiphertext(t *testing.T) {
 			if e.kr.ActiveTerm() != 1 {
 				t.Fatalf("active term %d, want 1 before refresh", e.kr.ActiveTerm())
 			}
-			e.svc.Sealer = refreshingSealer{e.kr}
 			ref := create(e)
 			st, err := e.st.GetSecret(e.ctx, ref)
 			if err != nil {
@@ -684,7 +704,7 @@ func TestStoredTermMatchesCiphertext(t *testing.T) {
 	}
 }
 
-// failingLookupStore fails the store lookup of one key hash.
+// failingLookupStore fails the store lookup of one key hash, once set.
 type failingLookupStore struct {
 	patchbay.Store
 	fail [32]byte
@@ -700,16 +720,20 @@ func (s *failingLookupStore) LookupAPIKey(ctx context.Context, hash [32]byte) (*
 // TestRevokeLeakedKeysEvictsOnError: when a report fails part-way, the keys
 // it already revoked are evicted all the same; their revocation committed.
 func TestRevokeLeakedKeysEvictsOnError(t *testing.T) {
-	e := MustEnv(t)
+	failing := &failingLookupStore{}
+	e := MustEnvWith(t, testdb.SQLite(t), func(e *env, cfg *patchbay.Config) {
+		failing.Store = e.st
+		cfg.Store = failing
+	})
 	a, rawA := e.MustProjectKey("a")
 	_, rawB := e.MustProjectKey("b")
 	e.MustAuth(e.auth, rawA)
-	e.MustAuth(e.auth, rawB)
+	e.MustAuth(e.auth, rawB) // cached: the failing lookup below is the report's
 	tokB, err := patchbay.ParseKey(rawB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc.Store = &failingLookupStore{Store: e.st, fail: tokB.Hash()}
+	failing.fail = tokB.Hash()
 	if _, err := e.svc.RevokeLeakedKeys(e.ctx, []string{rawA, rawB}, "198.51.100.7"); patchbay.ErrorCode(err) != patchbay.EUNAVAILABLE {
 		t.Fatalf("RevokeLeakedKeys = %v, want the store's error", err)
 	}
