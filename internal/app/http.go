@@ -53,7 +53,7 @@ func (a *App) registerMetrics(reg *prometheus.Registry) {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(auth.Stats())) })
 	}
 	reg.MustRegister(
-		counter("patchbay_auth_failures_total", "API keys refused (missing, malformed, unknown or revoked).", func(s patchbay.AuthStats) uint64 { return s.Failures }),
+		counter("patchbay_auth_failures_total", "API keys the authenticator refused (malformed, unknown or revoked); requests with no key show as 401s in patchbay_http_requests_total.", func(s patchbay.AuthStats) uint64 { return s.Failures }),
 		counter("patchbay_auth_cache_hits_total", "Key verifications answered from the cache.", func(s patchbay.AuthStats) uint64 { return s.CacheHits }),
 		counter("patchbay_auth_cache_misses_total", "Key verifications that read the database.", func(s patchbay.AuthStats) uint64 { return s.CacheMisses }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "patchbay_auth_cached_keys", Help: "Verified keys in the cache."},

@@ -105,7 +105,9 @@ func (s *Server) v3Surface() *httpserver.Surface {
 		sf.Handle(method+" /api/v3.1"+path, h)
 		sf.Handle(method+" /api/v3"+path, h)
 	}
-	project := func(method, path string, h httpserver.HandlerFunc) { v3(method, path, s.key(httpserver.NeedProject, h)) }
+	project := func(method, path string, h httpserver.HandlerFunc) {
+		v3(method, path, s.key(httpserver.NeedProject, h))
+	}
 	org := func(method, path string, h httpserver.HandlerFunc) { v3(method, path, s.key(httpserver.NeedOrg, h)) }
 	anyKey := func(method, path string, h httpserver.HandlerFunc) { v3(method, path, s.key(httpserver.NeedAny, h)) }
 
