@@ -52,8 +52,8 @@ type adminCtx struct {
 	ctx    context.Context
 	app    *app.App
 	actor  *patchbay.Principal // the owner, through the CLI
-	out    io.Writer      // results
-	errOut io.Writer      // what was done, for a person
+	out    io.Writer           // results
+	errOut io.Writer           // what was done, for a person
 }
 
 // runAdmin runs the admin command c: its flags, its checks, then its run

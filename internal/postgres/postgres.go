@@ -35,8 +35,8 @@ var _ patchbay.Store = (*Store)(nil)
 
 var dialect = &sqlstore.Dialect{
 	JSONArrayElements: func(col string) string { return "jsonb_array_elements_text(" + col + "::jsonb) AS j(value)" },
-	Name:        "postgres",
-	TableExists: `SELECT to_regclass($1) IS NOT NULL`,
+	Name:              "postgres",
+	TableExists:       `SELECT to_regclass($1) IS NOT NULL`,
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"

@@ -35,8 +35,8 @@ var _ patchbay.Store = (*Store)(nil)
 
 var dialect = &sqlstore.Dialect{
 	JSONArrayElements: func(col string) string { return "json_each(" + col + ")" },
-	Name:        "sqlite",
-	TableExists: `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = $1`,
+	Name:              "sqlite",
+	TableExists:       `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = $1`,
 	// Transactions begin IMMEDIATE on the one writer connection: they
 	// serialize, so no row locks are needed.
 	ForUpdate: "",
