@@ -16,7 +16,7 @@ type auditing struct {
 	p *patchbay.Principal
 }
 
-// member returns an auditing for a member-role member acting through a
+// auditAsMember returns an auditing for a member-role member acting through a
 // project key from a client address: the records must name the member,
 // not the owner who made the key.
 func (e *env) auditAsMember() auditing {
