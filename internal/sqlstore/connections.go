@@ -247,22 +247,35 @@ func scanConn(sc interface{ Scan(...any) error }, extra ...any) (*patchbay.Conne
 	return &ca, nil
 }
 
-func labelsJSON(l []string) string {
+// labelsJSON encodes labels for the labels column. A label holding U+0000
+// is refused on every store: its JSON escape is stored fine, but PostgreSQL's
+// jsonb cannot convert it, so one such account would make every
+// label-filtered listing of its project fail.
+func labelsJSON(l []string) (string, error) {
 	if l == nil {
 		l = []string{}
 	}
-	b, _ := json.Marshal(l)
-	return string(b)
+	for _, label := range l {
+		if strings.ContainsRune(label, 0) {
+			return "", patchbay.Errorf(patchbay.EINVALID, "A label may not contain U+0000.")
+		}
+	}
+	b, err := json.Marshal(l)
+	return string(b), err
 }
 
 func (s *DB) CreateConnectedAccount(ctx context.Context, ca *patchbay.ConnectedAccount) error {
+	labels, err := labelsJSON(ca.Labels)
+	if err != nil {
+		return err
+	}
 	return s.InTx(ctx, func(tx patchbay.Store) error {
 		t := tx.(*DB)
 		_, err := t.q.ExecContext(ctx, `INSERT INTO connected_accounts
 		(id, project_id, auth_config_id, toolkit, mode, user_id, status, status_reason, disabled, alias, labels, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			ca.ID, ca.ProjectID, ca.AuthConfigID, ca.Toolkit, string(ca.Mode), ca.UserID, string(ca.Status), ca.StatusReason,
-			ca.Disabled, ca.Alias, labelsJSON(ca.Labels), ts(ca.CreatedAt), ts(ca.UpdatedAt))
+			ca.Disabled, ca.Alias, labels, ts(ca.CreatedAt), ts(ca.UpdatedAt))
 		if err != nil {
 			return s.wrap(err, "connected account exists")
 		}
@@ -414,9 +427,13 @@ func countsSuffice(f patchbay.ConnectionFilter) bool {
 }
 
 func (s *DB) UpdateConnectedAccount(ctx context.Context, ca *patchbay.ConnectedAccount) error {
+	labels, err := labelsJSON(ca.Labels)
+	if err != nil {
+		return err
+	}
 	res, err := s.q.ExecContext(ctx, `UPDATE connected_accounts SET status = $1, status_reason = $2, disabled = $3, alias = $4, labels = $5, updated_at = $6
 		WHERE project_id = $7 AND id = $8`,
-		string(ca.Status), ca.StatusReason, ca.Disabled, ca.Alias, labelsJSON(ca.Labels), ts(ca.UpdatedAt), ca.ProjectID, ca.ID)
+		string(ca.Status), ca.StatusReason, ca.Disabled, ca.Alias, labels, ts(ca.UpdatedAt), ca.ProjectID, ca.ID)
 	return affected(res, err, "Connected account", ca.ID)
 }
 

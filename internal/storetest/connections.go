@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +90,35 @@ func accountIDs(cas []*patchbay.ConnectedAccount) []string {
 		ids = append(ids, ca.ID)
 	}
 	return ids
+}
+
+func authConfigRecordIDs(rs []*patchbay.AuthConfigRecord) []string {
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func connRecordIDs(rs []*patchbay.ConnectionRecord) []string {
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// wantCredentials fails unless got is want (nil: no credentials).
+func wantCredentials(tb testing.TB, what string, got, want *patchbay.StoredSecret) {
+	tb.Helper()
+	switch {
+	case want == nil && got != nil:
+		tb.Errorf("%s credentials = {%+v %d %q}, want nil", what, got.Ref, got.Term, got.Sealed)
+	case want != nil && got == nil:
+		tb.Errorf("%s credentials = nil, want {%+v %d %q}", what, want.Ref, want.Term, want.Sealed)
+	case want != nil:
+		wantSecret(tb, what+" credentials", *got, *want)
+	}
 }
 
 func testAuthConfigs(t *testing.T, s patchbay.Store) {
@@ -183,13 +213,16 @@ func testListAuthConfigs(t *testing.T, s patchbay.Store) {
 		tt.f.ProjectID = "pr_a"
 		got, total, err := s.ListAuthConfigs(ctx, tt.f)
 		mustOK(t, "ListAuthConfigs: "+tt.name, err)
-		wantIDs(t, "ListAuthConfigs: "+tt.name, authConfigIDs(got), authConfigIDs(tt.want))
+		wantIDs(t, "ListAuthConfigs: "+tt.name, authConfigRecordIDs(got), authConfigIDs(tt.want))
 		if total != tt.total {
 			t.Errorf("ListAuthConfigs: %s: total = %d, want %d", tt.name, total, tt.total)
 		}
 		for i := range min(len(got), len(tt.want)) {
 			if got[i].ID == tt.want[i].ID {
-				wantAuthConfig(t, got[i], tt.want[i])
+				wantAuthConfig(t, got[i].AuthConfig, tt.want[i])
+			}
+			if got[i].Connections != 0 || got[i].Credentials != nil {
+				t.Errorf("ListAuthConfigs: %s: %s has %d connections and credentials %v, want none", tt.name, got[i].ID, got[i].Connections, got[i].Credentials)
 			}
 		}
 	}
@@ -204,16 +237,17 @@ func testConnectedAccounts(t *testing.T, s patchbay.Store) {
 		Labels: []string{"team:core", "env:prod"}, CreatedAt: at(2), UpdatedAt: at(3),
 	}
 	mustOK(t, "CreateConnectedAccount", s.CreateConnectedAccount(ctx, ca))
-	got, creds, err := s.GetConnectedAccount(ctx, "pr_a", ca.ID)
+	got, err := s.GetConnectedAccount(ctx, "pr_a", ca.ID)
 	mustOK(t, "GetConnectedAccount", err)
-	wantAccount(t, got, ca)
-	if creds != nil {
-		t.Errorf("GetConnectedAccount credentials = %+v, want nil (none stored)", *creds)
+	wantAccount(t, got.ConnectedAccount, ca)
+	wantCredentials(t, "GetConnectedAccount (none stored)", got.Credentials, nil)
+	if got.AuthConfigManaged || got.AuthConfigDisabled {
+		t.Errorf("GetConnectedAccount auth config flags = managed %v, disabled %v; want false, false", got.AuthConfigManaged, got.AuthConfigDisabled)
 	}
 
-	_, _, err = s.GetConnectedAccount(ctx, "pr_b", ca.ID)
+	_, err = s.GetConnectedAccount(ctx, "pr_b", ca.ID)
 	wantCode(t, "GetConnectedAccount(another project)", err, patchbay.ENOTFOUND)
-	_, _, err = s.GetConnectedAccount(ctx, "pr_a", "ca_unknown")
+	_, err = s.GetConnectedAccount(ctx, "pr_a", "ca_unknown")
 	wantCode(t, "GetConnectedAccount(unknown)", err, patchbay.ENOTFOUND)
 	dup := *ca
 	wantCode(t, "CreateConnectedAccount(duplicate ID)", s.CreateConnectedAccount(ctx, &dup), patchbay.ECONFLICT)
@@ -221,12 +255,9 @@ func testConnectedAccounts(t *testing.T, s patchbay.Store) {
 	// Credentials are sealed at the account's CredentialsRef.
 	sealed := patchbay.StoredSecret{Ref: patchbay.CredentialsRef("pr_a", ca.ID), Term: 4, Sealed: patchbay.Sealed("creds\x00\xff")}
 	mustOK(t, "PutSecret", s.PutSecret(ctx, sealed))
-	_, creds, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
+	got, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
 	mustOK(t, "GetConnectedAccount", err)
-	if creds == nil {
-		t.Fatal("GetConnectedAccount credentials = nil, want the sealed value")
-	}
-	wantSecret(t, "GetConnectedAccount credentials", *creds, sealed)
+	wantCredentials(t, "GetConnectedAccount", got.Credentials, &sealed)
 
 	// Update saves status, status_reason, disabled, alias, labels and
 	// updated_at, and nothing else.
@@ -236,9 +267,9 @@ func testConnectedAccounts(t *testing.T, s patchbay.Store) {
 	mustOK(t, "UpdateConnectedAccount", s.UpdateConnectedAccount(ctx, &upd))
 	want := *ca
 	want.Status, want.StatusReason, want.Disabled, want.Alias, want.Labels, want.UpdatedAt = upd.Status, upd.StatusReason, upd.Disabled, upd.Alias, nil, upd.UpdatedAt
-	got, _, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
+	got, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
 	mustOK(t, "GetConnectedAccount after update", err)
-	wantAccount(t, got, &want)
+	wantAccount(t, got.ConnectedAccount, &want)
 
 	elsewhere := upd
 	elsewhere.ProjectID, elsewhere.Status = "pr_b", patchbay.StatusActive
@@ -246,9 +277,9 @@ func testConnectedAccounts(t *testing.T, s patchbay.Store) {
 	unknown := upd
 	unknown.ID = "ca_unknown"
 	wantCode(t, "UpdateConnectedAccount(unknown)", s.UpdateConnectedAccount(ctx, &unknown), patchbay.ENOTFOUND)
-	got, _, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
+	got, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
 	mustOK(t, "GetConnectedAccount", err)
-	wantAccount(t, got, &want)
+	wantAccount(t, got.ConnectedAccount, &want)
 
 	// Delete takes the credentials along; only within the project.
 	wantCode(t, "DeleteConnectedAccount(another project)", s.DeleteConnectedAccount(ctx, "pr_b", ca.ID), patchbay.ENOTFOUND)
@@ -256,7 +287,7 @@ func testConnectedAccounts(t *testing.T, s patchbay.Store) {
 		t.Errorf("GetSecret after another project's delete: %v", err)
 	}
 	mustOK(t, "DeleteConnectedAccount", s.DeleteConnectedAccount(ctx, "pr_a", ca.ID))
-	_, _, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
+	_, err = s.GetConnectedAccount(ctx, "pr_a", ca.ID)
 	wantCode(t, "GetConnectedAccount(deleted)", err, patchbay.ENOTFOUND)
 	_, err = s.GetSecret(ctx, sealed.Ref)
 	wantCode(t, "GetSecret(deleted account's credentials)", err, patchbay.ENOTFOUND)
@@ -306,28 +337,32 @@ func testListConnectedAccounts(t *testing.T, s patchbay.Store) {
 		tt.f.ProjectID = "pr_a"
 		got, total, err := s.ListConnectedAccounts(ctx, tt.f)
 		mustOK(t, "ListConnectedAccounts: "+tt.name, err)
-		wantIDs(t, "ListConnectedAccounts: "+tt.name, accountIDs(got), accountIDs(tt.want))
+		wantIDs(t, "ListConnectedAccounts: "+tt.name, connRecordIDs(got), accountIDs(tt.want))
 		if total != tt.total {
 			t.Errorf("ListConnectedAccounts: %s: total = %d, want %d", tt.name, total, tt.total)
 		}
 		for i := range min(len(got), len(tt.want)) {
 			if got[i].ID == tt.want[i].ID {
-				wantAccount(t, got[i], tt.want[i])
+				wantAccount(t, got[i].ConnectedAccount, tt.want[i])
 			}
 		}
 	}
 
-	counts, err := s.CountConnections(ctx, "pr_a", []string{gh.ID, sl.ID, other.ID, "ac_unknown"})
-	mustOK(t, "CountConnections", err)
-	for acID, want := range map[string]int{gh.ID: 3, sl.ID: 1, other.ID: 0, "ac_unknown": 0} {
-		if counts[acID] != want {
-			t.Errorf("CountConnections[%s] = %d, want %d", acID, counts[acID], want)
-		}
+	// What CountConnections reported is each auth config's Connections,
+	// counted within the project.
+	recs, _, err := s.ListAuthConfigs(ctx, patchbay.AuthConfigFilter{ProjectID: "pr_a"})
+	mustOK(t, "ListAuthConfigs", err)
+	counts := map[string]int{}
+	for _, r := range recs {
+		counts[r.ID] = r.Connections
 	}
-	counts, err = s.CountConnections(ctx, "pr_a", nil)
-	mustOK(t, "CountConnections(none)", err)
-	if len(counts) != 0 {
-		t.Errorf("CountConnections(no IDs) = %v, want empty", counts)
+	if want := map[string]int{gh.ID: 3, sl.ID: 1}; !maps.Equal(counts, want) {
+		t.Errorf("ListAuthConfigs connections = %v, want %v", counts, want)
+	}
+	recs, _, err = s.ListAuthConfigs(ctx, patchbay.AuthConfigFilter{ProjectID: "pr_b"})
+	mustOK(t, "ListAuthConfigs(pr_b)", err)
+	if len(recs) != 1 || recs[0].ID != other.ID || recs[0].Connections != 1 {
+		t.Errorf("ListAuthConfigs(pr_b) = %v, want %s with 1 connection", authConfigRecordIDs(recs), other.ID)
 	}
 }
 
@@ -349,14 +384,14 @@ func testDeleteAuthConfig(t *testing.T, s patchbay.Store) {
 
 	wantCode(t, "DeleteAuthConfig(another project)", s.DeleteAuthConfig(ctx, "pr_b", gone.ID), patchbay.ENOTFOUND)
 	wantCode(t, "DeleteAuthConfig(unknown)", s.DeleteAuthConfig(ctx, "pr_a", "ac_unknown"), patchbay.ENOTFOUND)
-	if _, _, err := s.GetConnectedAccount(ctx, "pr_a", goneCA.ID); err != nil {
+	if _, err := s.GetConnectedAccount(ctx, "pr_a", goneCA.ID); err != nil {
 		t.Fatalf("GetConnectedAccount after a delete elsewhere: %v", err)
 	}
 
 	mustOK(t, "DeleteAuthConfig", s.DeleteAuthConfig(ctx, "pr_a", gone.ID))
 	_, err := s.GetAuthConfig(ctx, "pr_a", gone.ID)
 	wantCode(t, "GetAuthConfig(deleted)", err, patchbay.ENOTFOUND)
-	_, _, err = s.GetConnectedAccount(ctx, "pr_a", goneCA.ID)
+	_, err = s.GetConnectedAccount(ctx, "pr_a", goneCA.ID)
 	wantCode(t, "GetConnectedAccount(of a deleted config)", err, patchbay.ENOTFOUND)
 	for what, ref := range refs {
 		_, err := s.GetSecret(ctx, ref)
@@ -366,7 +401,7 @@ func testDeleteAuthConfig(t *testing.T, s patchbay.Store) {
 			wantCode(t, "GetSecret("+what+")", err, patchbay.ENOTFOUND)
 		}
 	}
-	if _, _, err := s.GetConnectedAccount(ctx, "pr_a", keptCA.ID); err != nil {
+	if _, err := s.GetConnectedAccount(ctx, "pr_a", keptCA.ID); err != nil {
 		t.Errorf("GetConnectedAccount(of the kept config): %v", err)
 	}
 	wantCode(t, "DeleteAuthConfig(twice)", s.DeleteAuthConfig(ctx, "pr_a", gone.ID), patchbay.ENOTFOUND)
@@ -387,23 +422,86 @@ func testDeleteSecret(t *testing.T, s patchbay.Store) {
 	mustOK(t, "DeleteSecret(none there)", s.DeleteSecret(ctx, st.Ref))
 }
 
+// testConnectionSecrets: what ConnectionSecrets returned is now each
+// listed record's Credentials, read only WithCredentials.
 func testConnectionSecrets(t *testing.T, s patchbay.Store) {
 	ctx := context.Background()
-	ac := MustAuthConfig(t, s, "pr_a", "openai", time.Now())
-	a := MustConnectedAccount(t, s, ac, "u1", time.Now())
-	b := MustConnectedAccount(t, s, ac, "u2", time.Now())
-	mustOK(t, "PutSecret", s.PutSecret(ctx, patchbay.StoredSecret{Ref: patchbay.CredentialsRef("pr_a", a.ID), Term: 1, Sealed: patchbay.Sealed("sealed-a")}))
+	ac := MustAuthConfig(t, s, "pr_a", "openai", at(1))
+	a := MustConnectedAccount(t, s, ac, "u1", at(2))
+	b := MustConnectedAccount(t, s, ac, "u2", at(3))
+	c := MustConnectedAccount(t, s, ac, "u3", at(4))
+	credA := patchbay.StoredSecret{Ref: patchbay.CredentialsRef("pr_a", a.ID), Term: 1, Sealed: patchbay.Sealed("sealed-a\x00\xff")}
+	credC := patchbay.StoredSecret{Ref: patchbay.CredentialsRef("pr_a", c.ID), Term: 7, Sealed: patchbay.Sealed("sealed-c")}
+	mustOK(t, "PutSecret", s.PutSecret(ctx, credA))
+	mustOK(t, "PutSecret", s.PutSecret(ctx, credC))
+	// Neither another field of b's record, nor b's ID under another
+	// project, nor the auth config's own credentials are b's credentials.
 	mustOK(t, "PutSecret(another field)", s.PutSecret(ctx, patchbay.StoredSecret{Ref: patchbay.SecretRef{ProjectID: "pr_a", Record: b.ID, Field: "other"}, Term: 1, Sealed: patchbay.Sealed("x")}))
-	got, err := s.ConnectionSecrets(ctx, "pr_a", []string{a.ID, b.ID, "ca_unknown"})
-	mustOK(t, "ConnectionSecrets", err)
-	if len(got) != 1 || string(got[a.ID].Sealed) != "sealed-a" || got[a.ID].Ref != patchbay.CredentialsRef("pr_a", a.ID) {
-		t.Errorf("ConnectionSecrets = %+v, want only %s's credentials", got, a.ID)
+	mustOK(t, "PutSecret(another project)", s.PutSecret(ctx, patchbay.StoredSecret{Ref: patchbay.CredentialsRef("pr_b", b.ID), Term: 1, Sealed: patchbay.Sealed("y")}))
+	mustOK(t, "PutSecret(auth config)", s.PutSecret(ctx, patchbay.StoredSecret{Ref: patchbay.CredentialsRef("pr_a", ac.ID), Term: 1, Sealed: patchbay.Sealed("z")}))
+	want := map[string]*patchbay.StoredSecret{a.ID: &credA, b.ID: nil, c.ID: &credC}
+
+	got, total, err := s.ListConnectedAccounts(ctx, patchbay.ConnectionFilter{ProjectID: "pr_a", WithCredentials: true})
+	mustOK(t, "ListConnectedAccounts(WithCredentials)", err)
+	wantIDs(t, "ListConnectedAccounts(WithCredentials)", connRecordIDs(got), []string{a.ID, b.ID, c.ID})
+	if total != 3 {
+		t.Errorf("ListConnectedAccounts(WithCredentials) total = %d, want 3", total)
 	}
-	if got, err := s.ConnectionSecrets(ctx, "pr_b", []string{a.ID}); err != nil || len(got) != 0 {
-		t.Errorf("ConnectionSecrets(other project) = %v, %v; want none", got, err)
+	for _, r := range got {
+		wantCredentials(t, "ListConnectedAccounts(WithCredentials) "+r.ID, r.Credentials, want[r.ID])
 	}
-	if got, err := s.ConnectionSecrets(ctx, "pr_a", nil); err != nil || len(got) != 0 {
-		t.Errorf("ConnectionSecrets(no ids) = %v, %v; want none", got, err)
+
+	// A page of them, and a filter, keep each its own credentials.
+	got, total, err = s.ListConnectedAccounts(ctx, patchbay.ConnectionFilter{ProjectID: "pr_a", WithCredentials: true, Page: patchbay.Page{After: a.ID, Limit: 1}})
+	mustOK(t, "ListConnectedAccounts(WithCredentials, page)", err)
+	wantIDs(t, "ListConnectedAccounts(WithCredentials, page)", connRecordIDs(got), []string{b.ID})
+	if total != 3 {
+		t.Errorf("ListConnectedAccounts(WithCredentials, page) total = %d, want 3", total)
+	}
+	for _, r := range got {
+		wantCredentials(t, "ListConnectedAccounts(WithCredentials, page) "+r.ID, r.Credentials, want[r.ID])
+	}
+	got, _, err = s.ListConnectedAccounts(ctx, patchbay.ConnectionFilter{ProjectID: "pr_a", WithCredentials: true, UserIDs: []string{"u3"}})
+	mustOK(t, "ListConnectedAccounts(WithCredentials, user)", err)
+	wantIDs(t, "ListConnectedAccounts(WithCredentials, user)", connRecordIDs(got), []string{c.ID})
+	for _, r := range got {
+		wantCredentials(t, "ListConnectedAccounts(WithCredentials, user) "+r.ID, r.Credentials, want[r.ID])
+	}
+
+	// Without WithCredentials none are read.
+	got, total, err = s.ListConnectedAccounts(ctx, patchbay.ConnectionFilter{ProjectID: "pr_a"})
+	mustOK(t, "ListConnectedAccounts", err)
+	wantIDs(t, "ListConnectedAccounts", connRecordIDs(got), []string{a.ID, b.ID, c.ID})
+	if total != 3 {
+		t.Errorf("ListConnectedAccounts total = %d, want 3", total)
+	}
+	for _, r := range got {
+		wantCredentials(t, "ListConnectedAccounts(without WithCredentials) "+r.ID, r.Credentials, nil)
+	}
+
+	// GetConnectedAccount always carries them.
+	for _, ca := range []*patchbay.ConnectedAccount{a, b, c} {
+		rec, err := s.GetConnectedAccount(ctx, "pr_a", ca.ID)
+		mustOK(t, "GetConnectedAccount", err)
+		wantCredentials(t, "GetConnectedAccount "+ca.ID, rec.Credentials, want[ca.ID])
+	}
+
+	// Another project sees neither the accounts nor their credentials.
+	got, total, err = s.ListConnectedAccounts(ctx, patchbay.ConnectionFilter{ProjectID: "pr_b", WithCredentials: true, IDs: []string{a.ID, b.ID}})
+	mustOK(t, "ListConnectedAccounts(other project)", err)
+	if len(got) != 0 || total != 0 {
+		t.Errorf("ListConnectedAccounts(other project) = %v, total %d; want none", connRecordIDs(got), total)
+	}
+
+	// Replaced credentials are read anew; deleted ones are gone.
+	credA2 := patchbay.StoredSecret{Ref: credA.Ref, Term: 2, Sealed: patchbay.Sealed("sealed-a2")}
+	mustOK(t, "PutSecret(replace)", s.PutSecret(ctx, credA2))
+	mustOK(t, "DeleteSecret", s.DeleteSecret(ctx, credC.Ref))
+	want = map[string]*patchbay.StoredSecret{a.ID: &credA2, b.ID: nil, c.ID: nil}
+	got, _, err = s.ListConnectedAccounts(ctx, patchbay.ConnectionFilter{ProjectID: "pr_a", WithCredentials: true})
+	mustOK(t, "ListConnectedAccounts(WithCredentials) after changes", err)
+	for _, r := range got {
+		wantCredentials(t, "ListConnectedAccounts(WithCredentials) after changes "+r.ID, r.Credentials, want[r.ID])
 	}
 }
 

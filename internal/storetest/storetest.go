@@ -44,6 +44,9 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"APIKeys", testAPIKeys},
 		{"LookupAPIKey", testLookupAPIKey},
 		{"ListAPIKeys", testListAPIKeys},
+		{"ListAPIKeysCreators", testListAPIKeysCreators},
+		{"OrgOwner", testOrgOwner},
+		{"OrgOwnerTies", testOrgOwnerTies},
 		{"RevokeAPIKey", testRevokeAPIKey},
 		{"TouchAPIKeys", testTouchAPIKeys},
 		{"Audit", testAudit},
@@ -60,6 +63,13 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"ListConnectedAccounts", testListConnectedAccounts},
 		{"DeleteSecret", testDeleteSecret},
 		{"ConnectionSecrets", testConnectionSecrets},
+		{"AuthConfigRecords", testAuthConfigRecords},
+		{"ConnectionRecordFlags", testConnectionRecordFlags},
+		{"ListConnectedAccountsLabels", testListConnectedAccountsLabels},
+		{"ListConnectedAccountsLabelPaging", testListConnectedAccountsLabelPaging},
+		{"ListConnectedAccountsPastTheEnd", testListConnectedAccountsPastTheEnd},
+		{"ConnectionTotals", testConnectionTotals},
+		{"ConnectionTotalsConcurrent", testConnectionTotalsConcurrent},
 		{"LockAuthConfig", testLockAuthConfig},
 		{"LockAPIKey", testLockAPIKey},
 	}
@@ -205,6 +215,14 @@ func keyIDs(ks []*patchbay.APIKey) []string {
 	var ids []string
 	for _, k := range ks {
 		ids = append(ids, k.ID)
+	}
+	return ids
+}
+
+func keyRecordIDs(rs []patchbay.KeyRecord) []string {
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.ID)
 	}
 	return ids
 }
@@ -554,11 +572,170 @@ func testListAPIKeys(t *testing.T, s patchbay.Store) {
 	for _, tt := range tests {
 		got, err := s.ListAPIKeys(ctx, tt.filter)
 		mustOK(t, "ListAPIKeys: "+tt.name, err)
-		wantIDs(t, "ListAPIKeys: "+tt.name, keyIDs(got), keyIDs(tt.want))
+		wantIDs(t, "ListAPIKeys: "+tt.name, keyRecordIDs(got), keyIDs(tt.want))
 		for i := range min(len(got), len(tt.want)) {
 			if got[i].ID == tt.want[i].ID {
-				wantKey(t, got[i], tt.want[i])
+				wantKey(t, got[i].APIKey, tt.want[i])
 			}
+			if got[i].Creator == nil {
+				t.Errorf("ListAPIKeys: %s: key %s Creator = nil, want %s", tt.name, got[i].ID, o)
+				continue
+			}
+			wantMember(t, got[i].Creator, f.owner)
+		}
+	}
+}
+
+// testListAPIKeysCreators checks that each listed key carries the member
+// it acts as, read in the same query.
+func testListAPIKeysCreators(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	f := newKeyFixture(t, s)
+	admin := MustMember(t, s, f.org.ID, patchbay.RoleAdmin)
+	member := MustMember(t, s, f.org.ID, patchbay.RoleMember)
+	outsider := MustMember(t, s, f.other.ID, patchbay.RoleOwner)
+	byOwner := MustKey(t, s, patchbay.KeyKindOrg, f.org.ID, "", f.owner.ID, at(10))
+	byAdmin := MustKey(t, s, patchbay.KeyKindProject, f.org.ID, f.p1.ID, admin.ID, at(11))
+	byMember := MustKey(t, s, patchbay.KeyKindProject, f.org.ID, f.p2.ID, member.ID, at(12))
+	byAdmin2 := MustKey(t, s, patchbay.KeyKindProject, f.org.ID, f.p1.ID, admin.ID, at(13))
+	// created_by names a member of another organization: the store does
+	// not prevent it, and the key is listed without a creator rather than
+	// with another organization's member, and without an error.
+	stray := MustKey(t, s, patchbay.KeyKindProject, f.org.ID, f.p2.ID, outsider.ID, at(14))
+	revoked := MustKey(t, s, patchbay.KeyKindProject, f.org.ID, f.p1.ID, member.ID, at(15))
+	_, err := s.RevokeAPIKey(ctx, f.org.ID, "", revoked.ID, f.owner.ID, at(16))
+	mustOK(t, "RevokeAPIKey", err)
+
+	revoked.RevokedAt, revoked.RevokedBy = ptr(at(16)), f.owner.ID
+
+	keys := map[string]*patchbay.APIKey{}
+	for _, k := range []*patchbay.APIKey{byOwner, byAdmin, byMember, byAdmin2, stray, revoked} {
+		keys[k.ID] = k
+	}
+	creators := map[string]*patchbay.Member{
+		byOwner.ID: f.owner, byAdmin.ID: admin, byMember.ID: member, byAdmin2.ID: admin, stray.ID: nil, revoked.ID: member,
+	}
+	check := func(name string, filter patchbay.KeyFilter, want []*patchbay.APIKey) {
+		t.Helper()
+		got, err := s.ListAPIKeys(ctx, filter)
+		mustOK(t, "ListAPIKeys: "+name, err)
+		wantIDs(t, "ListAPIKeys: "+name, keyRecordIDs(got), keyIDs(want))
+		for _, rec := range got {
+			if rec.APIKey == nil {
+				t.Fatalf("ListAPIKeys: %s: a record without its key", name)
+			}
+			k, known := keys[rec.ID]
+			if !known {
+				continue
+			}
+			wantKey(t, rec.APIKey, k)
+			switch want := creators[rec.ID]; {
+			case want == nil && rec.Creator != nil:
+				t.Errorf("ListAPIKeys: %s: key %s Creator = %+v, want nil (created_by is of another org)", name, rec.ID, *rec.Creator)
+			case want != nil && rec.Creator == nil:
+				t.Errorf("ListAPIKeys: %s: key %s Creator = nil, want %s", name, rec.ID, want.ID)
+			case want != nil:
+				wantMember(t, rec.Creator, want)
+			}
+		}
+	}
+	check("org", patchbay.KeyFilter{OrgID: f.org.ID}, []*patchbay.APIKey{stray, byAdmin2, byMember, byAdmin, byOwner})
+	check("org with revoked", patchbay.KeyFilter{OrgID: f.org.ID, IncludeRevoked: true}, []*patchbay.APIKey{revoked, stray, byAdmin2, byMember, byAdmin, byOwner})
+	check("project", patchbay.KeyFilter{OrgID: f.org.ID, ProjectID: f.p1.ID, IncludeRevoked: true}, []*patchbay.APIKey{revoked, byAdmin2, byAdmin})
+	check("org keys", patchbay.KeyFilter{OrgID: f.org.ID, Kind: patchbay.KeyKindOrg}, []*patchbay.APIKey{byOwner})
+
+	// The other organization's own keys carry its own owner.
+	got, err := s.ListAPIKeys(ctx, patchbay.KeyFilter{OrgID: f.other.ID})
+	mustOK(t, "ListAPIKeys(other org)", err)
+	if len(got) != 2 {
+		t.Fatalf("ListAPIKeys(other org) returned %d keys, want 2", len(got))
+	}
+	for _, rec := range got {
+		if rec.Creator == nil || rec.Creator.OrgID != f.other.ID || rec.Creator.ID != rec.CreatedBy {
+			t.Errorf("ListAPIKeys(other org): key %s Creator = %+v, want its creator %s of %s", rec.ID, rec.Creator, rec.CreatedBy, f.other.ID)
+		}
+	}
+}
+
+func testOrgOwner(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	// Another organization's owner, older than everyone: never returned.
+	other := MustOrg(t, s)
+	mustOK(t, "CreateMember(other owner)", s.CreateMember(ctx, &patchbay.Member{
+		ID: id(patchbay.PrefixMember), OrgID: other.ID, Email: "other@example.com", Name: "Other", Role: patchbay.RoleOwner, CreatedAt: at(-100),
+	}))
+	org := MustOrg(t, s)
+	_, err := s.OrgOwner(ctx, org.ID)
+	wantCode(t, "OrgOwner(no members)", err, patchbay.ENOTFOUND)
+
+	mk := func(role patchbay.Role, created int) *patchbay.Member {
+		t.Helper()
+		m := &patchbay.Member{ID: id(patchbay.PrefixMember), OrgID: org.ID, Email: id("e") + "@example.com", Name: string(role), Role: role, CreatedAt: at(created)}
+		mustOK(t, "CreateMember", s.CreateMember(ctx, m))
+		return m
+	}
+	// Admins and members older than any owner do not count.
+	mk(patchbay.RoleAdmin, 1)
+	mk(patchbay.RoleMember, 2)
+	_, err = s.OrgOwner(ctx, org.ID)
+	wantCode(t, "OrgOwner(admins and members only)", err, patchbay.ENOTFOUND)
+
+	// Inserted newest first: the first by creation wins, not by insertion.
+	later := mk(patchbay.RoleOwner, 20)
+	got, err := s.OrgOwner(ctx, org.ID)
+	mustOK(t, "OrgOwner(one owner)", err)
+	wantMember(t, got, later)
+	first := mk(patchbay.RoleOwner, 10)
+	mk(patchbay.RoleAdmin, 5)
+	mk(patchbay.RoleOwner, 30)
+	got, err = s.OrgOwner(ctx, org.ID)
+	mustOK(t, "OrgOwner", err)
+	wantMember(t, got, first)
+
+	// The other organization keeps its own owner; an unknown one has none.
+	got, err = s.OrgOwner(ctx, other.ID)
+	mustOK(t, "OrgOwner(other org)", err)
+	if got.OrgID != other.ID || got.Email != "other@example.com" {
+		t.Errorf("OrgOwner(other org) = %+v, want its own owner", *got)
+	}
+	_, err = s.OrgOwner(ctx, "org_unknown")
+	wantCode(t, "OrgOwner(unknown org)", err, patchbay.ENOTFOUND)
+
+	// Inside a transaction it sees the transaction's writes.
+	err = s.InTx(ctx, func(tx patchbay.Store) error {
+		earliest := &patchbay.Member{ID: id(patchbay.PrefixMember), OrgID: org.ID, Email: "earliest@example.com", Name: "E", Role: patchbay.RoleOwner, CreatedAt: at(0)}
+		mustOK(t, "CreateMember in tx", tx.CreateMember(ctx, earliest))
+		got, err := tx.OrgOwner(ctx, org.ID)
+		mustOK(t, "OrgOwner in tx", err)
+		wantMember(t, got, earliest)
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTx = %v, want %v", err, errRollback)
+	}
+	got, err = s.OrgOwner(ctx, org.ID)
+	mustOK(t, "OrgOwner after rollback", err)
+	wantMember(t, got, first)
+}
+
+// testOrgOwnerTies: owners created at the same instant resolve the same
+// way every time (by ID), the order ListMembers has.
+func testOrgOwnerTies(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	org := MustOrg(t, s)
+	for range 4 {
+		MustMember(t, s, org.ID, patchbay.RoleOwner) // all at at(1)
+	}
+	members, err := s.ListMembers(ctx, org.ID)
+	mustOK(t, "ListMembers", err)
+	got, err := s.OrgOwner(ctx, org.ID)
+	mustOK(t, "OrgOwner", err)
+	wantMember(t, got, members[0])
+	for range 3 {
+		again, err := s.OrgOwner(ctx, org.ID)
+		mustOK(t, "OrgOwner(again)", err)
+		if again.ID != got.ID {
+			t.Errorf("OrgOwner = %s, then %s", got.ID, again.ID)
 		}
 	}
 }
