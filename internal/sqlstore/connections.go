@@ -393,7 +393,16 @@ func (s *DB) ListConnectedAccounts(ctx context.Context, f patchbay.ConnectionFil
 	}
 	cols, from := connRecordFrom(cred)
 	cond, order := a.page("connected_accounts", "ca", where, f.Page)
-	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+total+from+` WHERE `+strings.Join(cond, " AND ")+order, a...)
+	// The page is chosen first, in a derived table, and only its rows are
+	// joined: whatever the planner believes about table sizes (a fresh
+	// PostgreSQL schema has no statistics), the joins touch page-many rows.
+	dir := " ASC"
+	if f.Page.Desc {
+		dir = " DESC"
+	}
+	page := `(SELECT * FROM connected_accounts ca WHERE ` + strings.Join(cond, " AND ") + order + `) ca`
+	from = strings.Replace(from, "connected_accounts ca", page, 1)
+	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+total+from+` ORDER BY ca.created_at`+dir+`, ca.id`+dir, a...)
 	if err != nil {
 		return nil, 0, err
 	}
