@@ -149,7 +149,14 @@ func (s *DB) ListAuthConfigs(ctx context.Context, f patchbay.AuthConfigFilter) (
 	}
 	cred := a.add(patchbay.FieldCredentials)
 	cond, order := a.page("auth_configs", "ac", where, f.Page)
-	rows, err := s.q.QueryContext(ctx, `SELECT `+authConfigRecordCols+authConfigRecordFrom(cred)+` WHERE `+strings.Join(cond, " AND ")+order, a...)
+	// As in ListConnectedAccounts: the page first, then its joins.
+	dir := " ASC"
+	if f.Page.Desc {
+		dir = " DESC"
+	}
+	from := strings.Replace(authConfigRecordFrom(cred), "auth_configs ac",
+		`(SELECT * FROM auth_configs ac WHERE `+strings.Join(cond, " AND ")+order+`) ac`, 1)
+	rows, err := s.q.QueryContext(ctx, `SELECT `+authConfigRecordCols+from+` ORDER BY ac.created_at`+dir+`, ac.id`+dir, a...)
 	if err != nil {
 		return nil, 0, err
 	}
