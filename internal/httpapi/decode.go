@@ -44,6 +44,9 @@ func decodeBytes(body []byte, v any, optional bool) error {
 		}
 		return errorf(patchbay.EINVALID, "Request body is required: send a JSON object.")
 	}
+	if hasNULEscape(body) {
+		return errorf(patchbay.EINVALID, "Invalid JSON: strings may not contain the NUL character (\\u0000).")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, v)
@@ -52,6 +55,29 @@ func decodeBytes(body []byte, v any, optional bool) error {
 		return errorf(patchbay.EINVALID, "Invalid JSON: unexpected data after the JSON object.")
 	}
 	return nil
+}
+
+// hasNULEscape reports whether a JSON text carries U+0000 in a string. JSON
+// can carry it only as the escape \u0000 (a raw control character is a
+// syntax error), so this looks for that escape not itself escaped, i.e.
+// preceded by an even number of backslashes. No patchbay value may hold a
+// NUL, and PostgreSQL text cannot store one.
+func hasNULEscape(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`\u0000`))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		n := 0
+		for k := at - 1; k >= 0 && body[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+		i = at + 1
+	}
 }
 
 // jsonError turns encoding/json errors into messages that name the problem

@@ -165,6 +165,12 @@ func (sf *Surface) adapt(h HandlerFunc) http.Handler {
 
 func (sf *Surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	state(r.Context()).surface = sf
+	// No patchbay identifier, name or filter holds a NUL, and PostgreSQL
+	// text cannot store one: refuse it here rather than fail in a query.
+	if strings.IndexByte(r.URL.Path, 0) >= 0 || strings.Contains(r.URL.RawQuery, "%00") {
+		sf.Fail(w, r, patchbay.Errorf(patchbay.EINVALID, "The request's path or query contains a NUL character (%%00), which no patchbay value may hold."))
+		return
+	}
 	sf.mux.ServeHTTP(w, r)
 }
 

@@ -108,8 +108,8 @@ func ValidateUserID(id string) error {
 	switch {
 	case strings.TrimSpace(id) == "":
 		return Errorf(EINVALID, "user_id is required: the id of the end user in your system.")
-	case !utf8.ValidString(id) || utf8.RuneCountInString(id) > 256:
-		return Errorf(EINVALID, "user_id must be valid UTF-8 of at most 256 characters.")
+	case !utf8.ValidString(id) || utf8.RuneCountInString(id) > 256 || strings.IndexByte(id, 0) >= 0:
+		return Errorf(EINVALID, "user_id must be valid UTF-8 of at most 256 characters, without NUL characters.")
 	}
 	return nil
 }
@@ -168,12 +168,12 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 		return nil, Errorf(EINVALID, "labels may hold at most 50 entries.")
 	}
 	for _, l := range n.Labels {
-		if l == "" || utf8.RuneCountInString(l) > 100 {
-			return nil, Errorf(EINVALID, "each label must be 1 to 100 characters.")
+		if l == "" || utf8.RuneCountInString(l) > 100 || strings.IndexByte(l, 0) >= 0 {
+			return nil, Errorf(EINVALID, "each label must be 1 to 100 characters, without NUL characters.")
 		}
 	}
-	if utf8.RuneCountInString(n.Alias) > 256 {
-		return nil, Errorf(EINVALID, "alias must be at most 256 characters.")
+	if utf8.RuneCountInString(n.Alias) > 256 || strings.IndexByte(n.Alias, 0) >= 0 {
+		return nil, Errorf(EINVALID, "alias must be at most 256 characters, without NUL characters.")
 	}
 	now := s.now()
 	ca := &ConnectedAccount{

@@ -153,8 +153,8 @@ func ValidateName(what, name string) (string, error) {
 	switch {
 	case name == "":
 		return "", Errorf(EINVALID, "%s is required.", what)
-	case !utf8.ValidString(name):
-		return "", Errorf(EINVALID, "%s must be valid UTF-8.", what)
+	case !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0:
+		return "", Errorf(EINVALID, "%s must be valid UTF-8 without NUL characters.", what)
 	case utf8.RuneCountInString(name) > 128:
 		return "", Errorf(EINVALID, "%s must be at most 128 characters.", what)
 	}
