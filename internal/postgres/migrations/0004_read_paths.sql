@@ -14,3 +14,6 @@ CREATE TABLE connection_counts (
 );
 INSERT INTO connection_counts (project_id, auth_config_id, n)
     SELECT project_id, auth_config_id, count(*) FROM connected_accounts GROUP BY project_id, auth_config_id;
+-- Key listings order by (created_at, id): with id in the index, no sort.
+DROP INDEX api_keys_scope;
+CREATE INDEX api_keys_scope ON api_keys (org_id, project_id, created_at, id);
