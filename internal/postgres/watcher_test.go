@@ -1,17 +1,18 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,22 +26,39 @@ import (
 // tenths of a second.
 const heartbeat = 100 * time.Millisecond
 
-// evictions records a Watcher's callbacks. The NOTIFY channel is per
-// database, not per schema, so a watcher may also hear revocations from
-// tests running elsewhere against the same database: assertions ask
-// whether an ID was evicted, never for the exact list.
+// evictions records a Watcher's callbacks: key IDs, and "*" for an
+// evictAll. The NOTIFY channel is per database, not per schema, so a
+// watcher may also hear revocations from tests running elsewhere against
+// the same database: assertions ask whether an ID was evicted, never for
+// the exact list.
 type evictions struct {
 	mu  sync.Mutex // guards ids
 	ids []string
 }
 
 func (e *evictions) evict(id string) { e.mu.Lock(); e.ids = append(e.ids, id); e.mu.Unlock() }
-func (e *evictions) evictAll()       {}
+func (e *evictions) evictAll()       { e.evict("*") }
 
+// has reports whether id itself was evicted.
 func (e *evictions) has(id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Contains(e.ids, id)
+}
+
+// mark is a position in the record, for coveredSince.
+func (e *evictions) mark() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.ids)
+}
+
+// coveredSince reports whether id was evicted, alone or with everything,
+// after mark.
+func (e *evictions) coveredSince(mark int, id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Contains(e.ids[mark:], id) || slices.Contains(e.ids[mark:], "*")
 }
 
 // logRecorder keeps the messages of the records logged through it.
@@ -118,14 +136,15 @@ func (in *instance) start(t *testing.T) {
 // listener returns the backend PID of the watcher's listening connection
 // and when it last ran a statement, waiting while there is none (the
 // watcher is reconnecting). The listening connection is the one of the
-// instance whose last statement was LISTEN or a heartbeat ping (pgx pings
-// with "-- ping"); the instance's pool runs neither after Start.
+// instance whose last statement was LISTEN: after its LISTENs it only
+// waits for notifications, and no other connection of the instance
+// listens.
 func (in *instance) listener(t *testing.T, admin *sql.DB) (pid int, lastStatement time.Time) {
 	t.Helper()
 	var n int
 	eventually(t, 5*time.Second, "one listening connection", func() bool {
 		rows, err := admin.Query(`SELECT pid, query_start FROM pg_stat_activity
-			WHERE application_name = $1 AND (query LIKE 'LISTEN %' OR query = '-- ping')`, in.appName)
+			WHERE application_name = $1 AND query LIKE 'LISTEN %'`, in.appName)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,13 +204,14 @@ func TestWatcherEvictsRevocationsFromOtherInstances(t *testing.T) {
 	}
 }
 
-// TestWatcherHeartbeatKeepsConnection checks that a heartbeat, which ends
-// WaitForNotification by its context's deadline, leaves the connection
-// usable: the same backend keeps listening across heartbeats, rather than
-// the watcher reconnecting (and going deaf) every heartbeat. A ping slower
-// than a heartbeat does drop the connection, which a loaded machine can
-// cause now and then; so the test waits for three heartbeats in a row on
-// one backend, and fails only if it never sees them.
+// TestWatcherHeartbeatKeepsConnection checks that heartbeats, whose
+// notifications come back through the listener while WaitForNotification
+// also ends by its context's deadline, leave the listening connection
+// usable: the same backend keeps listening while the lease is renewed,
+// rather than the watcher reconnecting (and going deaf) every heartbeat.
+// A heartbeat out for two leases does replace the connection, which a
+// loaded machine can cause now and then; so the test waits for five
+// renewals in a row on one backend, and fails only if it never sees them.
 func TestWatcherHeartbeatKeepsConnection(t *testing.T) {
 	dbURL := testdb.PostgresURL(t)
 	other := MustOpen(t, dbURL)
@@ -202,20 +222,29 @@ func TestWatcherHeartbeatKeepsConnection(t *testing.T) {
 	in := newInstance(t, dbURL)
 	in.start(t)
 
-	pid, last := in.listener(t, admin)
-	pings := 0
+	lease := func() time.Time {
+		var at time.Time
+		if err := admin.QueryRow(`SELECT lease_expires_at FROM instances WHERE id = $1`, in.watcher.InstanceID()).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	pid, _ := in.listener(t, admin)
+	last := lease()
+	renewals := 0
 	deadline := time.Now().Add(50 * heartbeat)
-	for pings < 3 {
+	for renewals < 5 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the listening connection never lasted three heartbeats; log: %q", in.log.warnings())
+			t.Fatalf("the listening connection never lasted five renewals; log: %q", in.log.warnings())
 		}
 		time.Sleep(heartbeat / 10)
-		p, at := in.listener(t, admin)
+		p, _ := in.listener(t, admin)
+		at := lease()
 		switch {
 		case p != pid:
-			pid, last, pings = p, at, 0
-		case !at.Equal(last):
-			last, pings = at, pings+1
+			pid, last, renewals = p, at, 0
+		case at.After(last):
+			last, renewals = at, renewals+1
 		}
 	}
 
@@ -228,8 +257,8 @@ func TestWatcherHeartbeatKeepsConnection(t *testing.T) {
 // TestWatcherFailsClosedAndCatchesUp kills the listening connection and
 // keeps the watcher from reconnecting while a key is revoked elsewhere:
 // Sync must say false (so every request reads the store) until the watcher
-// listens again, and by the time it says true the key must be evicted,
-// though its notification went to nobody.
+// listens again, and by the time it says true the key must be evicted
+// (with the whole cache), though its notification went to nobody.
 func TestWatcherFailsClosedAndCatchesUp(t *testing.T) {
 	ctx := context.Background()
 	dbURL := testdb.PostgresURL(t)
@@ -264,11 +293,12 @@ func TestWatcherFailsClosedAndCatchesUp(t *testing.T) {
 		return !in.watcher.Sync(ctx)
 	})
 
+	mark := in.ev.mark()
 	revoke(t, other, k1)
 	if in.watcher.Sync(ctx) {
 		t.Fatal("Sync = true while the watcher cannot connect, want false")
 	}
-	if in.ev.has(k1.ID) {
+	if in.ev.coveredSince(mark, k1.ID) {
 		t.Fatal("evicted a key whose notification nobody heard: the watcher was not deaf")
 	}
 
@@ -276,7 +306,7 @@ func TestWatcherFailsClosedAndCatchesUp(t *testing.T) {
 	eventually(t, 10*time.Second, "Sync true after reconnecting", func() bool {
 		return in.watcher.Sync(ctx)
 	})
-	if !in.ev.has(k1.ID) {
+	if !in.ev.coveredSince(mark, k1.ID) {
 		t.Fatalf("Sync = true before %s, revoked while the watcher was deaf, was evicted", k1.ID)
 	}
 	if newPID, _ := in.listener(t, admin); newPID == pid {
@@ -335,15 +365,35 @@ func TestWatcherSyncAfterClose(t *testing.T) {
 
 // proxy forwards TCP connections to a server. While refusing, it closes
 // new connections at once, as a network that lets nothing through would;
-// connections made before stay up.
+// connections made before stay up. While frozen, it stops forwarding on
+// the connections concerned (all, or only those that sent LISTEN) in both
+// directions without closing them, as a silent partition does; new
+// connections are accepted and frozen too.
 type proxy struct {
 	ln     net.Listener
 	target string
 
-	mu       sync.Mutex // guards refusing and conns
+	mu       sync.Mutex // guards the fields below
 	refusing bool
-	conns    []net.Conn
+	frozen   freeze
+	thawed   chan struct{} // closed when the current freeze ends
+	conns    []*proxyConn
 }
+
+type freeze int
+
+const (
+	notFrozen freeze = iota
+	freezeAll
+	freezeListeners
+)
+
+type proxyConn struct {
+	client, server net.Conn
+	listener       atomic.Bool // the client sent LISTEN
+}
+
+func (pc *proxyConn) close() { pc.client.Close(); pc.server.Close() }
 
 func startProxy(t *testing.T, target string) *proxy {
 	t.Helper()
@@ -351,7 +401,7 @@ func startProxy(t *testing.T, target string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target}
+	p := &proxy{ln: ln, target: target, thawed: make(chan struct{})}
 	go p.serve()
 	t.Cleanup(p.close)
 	return p
@@ -364,6 +414,51 @@ func (p *proxy) setRefusing(v bool) {
 	p.refusing = v
 	p.mu.Unlock()
 }
+
+// freeze stops forwarding on the connections f concerns.
+func (p *proxy) freeze(f freeze) {
+	p.mu.Lock()
+	p.frozen = f
+	p.mu.Unlock()
+}
+
+// thaw forwards again, after closing the frozen connections (as a
+// partition that lasted past TCP's patience would) if kill is set.
+func (p *proxy) thaw(kill bool) {
+	p.mu.Lock()
+	f := p.frozen
+	p.frozen = notFrozen
+	close(p.thawed)
+	p.thawed = make(chan struct{})
+	var frozen []*proxyConn
+	for _, pc := range p.conns {
+		if f == freezeAll || (f == freezeListeners && pc.listener.Load()) {
+			frozen = append(frozen, pc)
+		}
+	}
+	p.mu.Unlock()
+	if kill {
+		for _, pc := range frozen {
+			pc.close()
+		}
+	}
+}
+
+// gate returns once pc may forward.
+func (p *proxy) gate(pc *proxyConn) {
+	for {
+		p.mu.Lock()
+		held := p.frozen == freezeAll || (p.frozen == freezeListeners && pc.listener.Load())
+		thawed := p.thawed
+		p.mu.Unlock()
+		if !held {
+			return
+		}
+		<-thawed
+	}
+}
+
+var listenBytes = []byte("LISTEN ")
 
 func (p *proxy) serve() {
 	for {
@@ -383,24 +478,42 @@ func (p *proxy) serve() {
 			c.Close()
 			continue
 		}
+		pc := &proxyConn{client: c, server: s}
 		p.mu.Lock()
-		p.conns = append(p.conns, c, s)
+		p.conns = append(p.conns, pc)
 		p.mu.Unlock()
-		pipe := func(dst, src net.Conn) {
-			io.Copy(dst, src)
-			dst.Close()
-			src.Close()
+		go p.pipe(pc, c, s, true)
+		go p.pipe(pc, s, c, false)
+	}
+}
+
+func (p *proxy) pipe(pc *proxyConn, from, to net.Conn, fromClient bool) {
+	defer pc.close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			// The simple-protocol LISTEN is sent whole in one write.
+			if fromClient && bytes.Contains(buf[:n], listenBytes) {
+				pc.listener.Store(true)
+			}
+			p.gate(pc)
+			if _, err := to.Write(buf[:n]); err != nil {
+				return
+			}
 		}
-		go pipe(s, c)
-		go pipe(c, s)
+		if err != nil {
+			return
+		}
 	}
 }
 
 func (p *proxy) close() {
 	p.ln.Close()
+	p.thaw(true)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
+	for _, pc := range p.conns {
+		pc.close()
 	}
 }
