@@ -121,7 +121,7 @@ const waitingSQL = `SELECT count(*) FROM instances
 // it was cut off; it fails if the database does, or after fenceTimeout.
 func (s *Store) AwaitRevocations(ctx context.Context) error {
 	db := s.SQL()
-	self := locals.of(s)
+	self := s.locals.list()
 	var (
 		token    int64
 		notified string
@@ -157,38 +157,34 @@ func (s *Store) AwaitRevocations(ctx context.Context) error {
 	}
 }
 
-// locals records, per Store, the instances whose Watcher runs on it.
+// localInstances records the instances whose Watcher runs on one Store:
+// the caller's own, which a revoke evicts directly and need not wait for.
 type localInstances struct {
 	mu  sync.Mutex // guards ids
-	ids map[*Store]map[string]bool
+	ids map[string]bool
 }
 
-var locals = &localInstances{ids: map[*Store]map[string]bool{}}
-
-func (l *localInstances) add(s *Store, id string) {
+func (l *localInstances) add(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ids[s] == nil {
-		l.ids[s] = map[string]bool{}
+	if l.ids == nil {
+		l.ids = map[string]bool{}
 	}
-	l.ids[s][id] = true
+	l.ids[id] = true
 }
 
-func (l *localInstances) remove(s *Store, id string) {
+func (l *localInstances) remove(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.ids[s], id)
-	if len(l.ids[s]) == 0 {
-		delete(l.ids, s)
-	}
+	delete(l.ids, id)
 }
 
-// of returns the IDs on s, never nil (a NULL array would match no row).
-func (l *localInstances) of(s *Store) []string {
+// list returns the IDs, never nil (a NULL array would match no row).
+func (l *localInstances) list() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]string, 0, len(l.ids[s]))
-	for id := range l.ids[s] {
+	out := make([]string, 0, len(l.ids))
+	for id := range l.ids {
 		out = append(out, id)
 	}
 	return out

@@ -28,7 +28,8 @@ const channel = "patchbay_key_revoked"
 // Store is a patchbay.Store on a PostgreSQL database.
 type Store struct {
 	*sqlstore.DB
-	url string
+	url    string
+	locals localInstances // the instances whose Watcher runs on this Store
 }
 
 var _ patchbay.Store = (*Store)(nil)

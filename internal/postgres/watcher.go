@@ -129,7 +129,7 @@ func (w *Watcher) Start(ctx context.Context, evict func(string), evictAll func()
 		closeConn(listener)
 		return err
 	}
-	locals.add(w.store, w.id)
+	w.store.locals.add(w.id)
 	runCtx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	w.wg.Add(2)
@@ -168,7 +168,7 @@ func (w *Watcher) Close() error {
 		// Trust ends before the row goes: a revoke that finds no row must
 		// find an instance that no longer trusts its cache.
 		w.trust.Store(0)
-		locals.remove(w.store, w.id)
+		w.store.locals.remove(w.id)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		// An error leaves the row to expire with its lease.
