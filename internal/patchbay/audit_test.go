@@ -2,6 +2,7 @@ package patchbay_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -332,5 +333,131 @@ func TestFailedConnectionChangesAreNotAudited(t *testing.T) {
 	cas, n, err := e.svc.ListConnectedAccounts(e.ctx, p, patchbay.ConnectionFilter{}, true)
 	if err != nil || n != 1 || cas[0].ID != ca.ID || cas[0].Status != patchbay.StatusActive || cas[0].Credentials["api_key"] != patchbay.MaskValue(widgetKey) {
 		t.Errorf("accounts after failed changes = %+v, %d, %v; want the one, unchanged", cas, n, err)
+	}
+}
+
+func TestKeyEventsAreAudited(t *testing.T) {
+	e := MustEnv(t)
+	// Act through an organization key from a client address, as the API does.
+	_, oraw := e.MustKey(patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "admin"})
+	p := e.MustAuth(e.auth, oraw)
+	const ip = "203.0.113.9"
+	pip := p.WithIP(ip)
+	a := &pip
+	if p.IP != "" {
+		t.Fatalf("WithIP changed the cached principal's IP to %q", p.IP)
+	}
+
+	// expect checks that exactly the given (action, target) events were
+	// recorded since before, each with the actor, IP and time.
+	expect := func(what string, before []*patchbay.AuditEvent, actorID, actorKey, project string, want ...[2]string) {
+		t.Helper()
+		evs := e.newEvents(before)
+		if len(evs) != len(want) {
+			t.Errorf("%s: %d audit events, want %d: %+v", what, len(evs), len(want), evs)
+			return
+		}
+		for _, w := range want {
+			found := false
+			for _, ev := range evs {
+				if ev.Action != w[0] || ev.TargetID != w[1] {
+					continue
+				}
+				found = true
+				if ev.ActorID != actorID || ev.ActorKey != actorKey || ev.IP != ip || ev.OrgID != e.org.ID || ev.ProjectID != project || !ev.At.Equal(e.clock.Now()) {
+					t.Errorf("%s: event %+v, want actor %q key %q ip %q project %q at %v", what, ev, actorID, actorKey, ip, project, e.clock.Now())
+				}
+			}
+			if !found {
+				t.Errorf("%s: no %s event for %s in %+v", what, w[0], w[1], evs)
+			}
+		}
+	}
+
+	before := e.MustAudit()
+	k, _, err := e.svc.CreateAPIKey(e.ctx, a, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("create", before, e.owner.ID, p.Credential.ID, e.project.ID, [2]string{patchbay.ActionKeyCreate, k.ID})
+
+	e.clock.Advance(time.Second)
+	before = e.MustAudit()
+	nk, _, err := e.svc.RegenerateAPIKey(e.ctx, a, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("regenerate", before, e.owner.ID, p.Credential.ID, e.project.ID, [2]string{patchbay.ActionKeyRegenerate, k.ID + " -> " + nk.ID})
+
+	e.clock.Advance(time.Second)
+	before = e.MustAudit()
+	if _, err := e.svc.RevokeAPIKey(e.ctx, a, nk.ID); err != nil {
+		t.Fatal(err)
+	}
+	expect("revoke", before, e.owner.ID, p.Credential.ID, e.project.ID, [2]string{patchbay.ActionKeyRevoke, nk.ID})
+
+	e.clock.Advance(time.Second)
+	k1, _ := e.MustProjectKey("one")
+	k2, _ := e.MustProjectKey("two")
+	before = e.MustAudit()
+	rk, _, err := e.svc.RegenerateProjectKey(e.ctx, a, e.project.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("regenerate project key", before, e.owner.ID, p.Credential.ID, e.project.ID,
+		[2]string{patchbay.ActionKeyRevoke, k1.ID}, [2]string{patchbay.ActionKeyRevoke, k2.ID},
+		[2]string{patchbay.ActionKeyRegenerate, rk.ID})
+
+	e.clock.Advance(time.Second)
+	before = e.MustAudit()
+	cp, err := e.svc.CreateProject(e.ctx, a, "Second", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("create project", before, e.owner.ID, p.Credential.ID, cp.Project.ID,
+		[2]string{patchbay.ActionProjectCreate, cp.Project.ID}, [2]string{patchbay.ActionKeyCreate, cp.Key.ID})
+
+	e.clock.Advance(time.Second)
+	before = e.MustAudit()
+	if err := e.svc.DeleteProject(e.ctx, a, cp.Project.ID); err != nil {
+		t.Fatal(err)
+	}
+	expect("delete project", before, e.owner.ID, p.Credential.ID, cp.Project.ID,
+		[2]string{patchbay.ActionKeyRevoke, cp.Key.ID}, [2]string{patchbay.ActionProjectDelete, cp.Project.ID})
+
+	e.clock.Advance(time.Second)
+	lk, leakRaw := e.MustProjectKey("leaky")
+	before = e.MustAudit()
+	if n, err := e.svc.RevokeLeakedKeys(e.ctx, []string{leakRaw}, ip); err != nil || n != 1 {
+		t.Fatalf("RevokeLeakedKeys = %d, %v", n, err)
+	}
+	expect("leak report", before, "", "", e.project.ID, [2]string{patchbay.ActionKeyLeaked, lk.ID})
+
+	e.clock.Advance(time.Second)
+	before = e.MustAudit()
+	term, _, err := e.svc.RotateKeyring(e.ctx, a, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("rotate keyring", before, e.owner.ID, p.Credential.ID, "", [2]string{patchbay.ActionKeyringRotate, fmt.Sprintf("term:%d", term)})
+
+	e.clock.Advance(time.Second)
+	before = e.MustAudit()
+	m, err := e.svc.AddMember(e.ctx, a, "new@example.com", "New", patchbay.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("add member", before, e.owner.ID, p.Credential.ID, "", [2]string{patchbay.ActionMemberCreate, m.ID})
+
+	// ListAudit through the service returns the same events, newest first.
+	evs, err := e.svc.ListAudit(e.ctx, a, "", 0)
+	if err != nil || len(evs) == 0 || evs[0].Action != patchbay.ActionMemberCreate {
+		t.Fatalf("ListAudit = %d events, %v; want the member event first", len(evs), err)
+	}
+	// The CLI acts with no key, from "cli".
+	before = e.MustAudit()
+	ck, _ := e.MustProjectKey("from the cli")
+	if evs := e.newEvents(before); len(evs) != 1 || evs[0].ActorID != e.owner.ID || evs[0].ActorKey != "" || evs[0].IP != "cli" || evs[0].TargetID != ck.ID {
+		t.Errorf("CLI key creation audited as %+v, want the owner, no key, from cli", evs)
 	}
 }

@@ -197,3 +197,69 @@ func TestOrgPrincipalReachesOnlyItsOrg(t *testing.T) {
 	_, _, err = e.svc.ListConnectedAccounts(e.ctx, e.cli, patchbay.ConnectionFilter{}, false)
 	wantCode(t, "ListConnectedAccounts from the CLI", err, patchbay.EINVALID)
 }
+
+func TestOtherOrganizationIsNotFound(t *testing.T) {
+	e := MustEnv(t)
+	k, raw := e.MustProjectKey("ci")
+	other, otherProject := e.MustOtherOrg()
+	before := e.MustAudit()
+
+	// The other organization's owner, naming the first one's records.
+	_, _, err := e.svc.CreateAPIKey(e.ctx, other, patchbay.NewKey{Kind: patchbay.KeyKindProject, ProjectID: e.project.ID, Name: "x"})
+	wantCode(t, "CreateAPIKey(foreign project)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.RevokeAPIKey(e.ctx, other, k.ID)
+	wantCode(t, "RevokeAPIKey(foreign key)", err, patchbay.ENOTFOUND)
+	_, _, err = e.svc.RegenerateAPIKey(e.ctx, other, k.ID)
+	wantCode(t, "RegenerateAPIKey(foreign key)", err, patchbay.ENOTFOUND)
+	_, _, err = e.svc.RegenerateProjectKey(e.ctx, other, e.project.ID)
+	wantCode(t, "RegenerateProjectKey(foreign project)", err, patchbay.ENOTFOUND)
+	wantCode(t, "DeleteProject(foreign project)", e.svc.DeleteProject(e.ctx, other, e.project.ID), patchbay.ENOTFOUND)
+	_, err = e.svc.ListAPIKeys(e.ctx, other, patchbay.KeyQuery{ProjectID: e.project.ID})
+	wantCode(t, "ListAPIKeys(foreign project)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.ListAudit(e.ctx, other, e.project.ID, 10)
+	wantCode(t, "ListAudit(foreign project)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.WebhookSecret(e.ctx, other, e.project.ID)
+	wantCode(t, "WebhookSecret(foreign project)", err, patchbay.ENOTFOUND)
+	_, _, err = e.svc.CreateAPIKey(e.ctx, other, patchbay.NewKey{Kind: patchbay.KeyKindOrg, Name: "x", Owner: e.owner})
+	wantCode(t, "CreateAPIKey(foreign owner)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.Project(e.ctx, other, e.project.ID)
+	wantCode(t, "Project(foreign)", err, patchbay.ENOTFOUND)
+	// Its own listings hold nothing of the first organization.
+	if keys, err := e.svc.ListAPIKeys(e.ctx, other, patchbay.KeyQuery{IncludeRevoked: true}); err != nil || len(keys) != 0 {
+		t.Errorf("ListAPIKeys(own org) = %v, %v; want none", keys, err)
+	}
+	if ps, _, err := e.svc.ListProjects(e.ctx, other, "", 50); err != nil || len(ps) != 1 || ps[0].Project.ID != otherProject.ID {
+		t.Errorf("ListProjects(own org) = %v, %v; want only its own project", ps, err)
+	}
+	if ms, err := e.svc.ListMembers(e.ctx, other); err != nil || len(ms) != 1 || ms[0].ID != other.Member.ID {
+		t.Errorf("ListMembers(own org) = %v, %v; want only its owner", ms, err)
+	}
+	if evs, err := e.svc.ListAudit(e.ctx, other, "", 1000); err != nil || len(evs) != 1 || evs[0].TargetID != otherProject.ID {
+		t.Errorf("ListAudit(own org) = %v, %v; want only its project's creation", evs, err)
+	}
+
+	if evs := e.newEvents(before); len(evs) != 0 {
+		t.Errorf("refused calls from the other organization wrote %d audit events", len(evs))
+	}
+
+	// Within one organization, a key of one project is unknown to another.
+	cp, err := e.svc.CreateProject(e.ctx, e.cli, "Second", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := e.MustProjectPrincipal(e.owner, cp.Project.ID)
+	before = e.MustAudit()
+	_, err = e.svc.RevokeAPIKey(e.ctx, second, k.ID)
+	wantCode(t, "RevokeAPIKey(another project's key)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.RevokeAPIKey(e.ctx, e.cli, "key_nosuchkey")
+	wantCode(t, "RevokeAPIKey(unknown)", err, patchbay.ENOTFOUND)
+	_, _, err = e.svc.RegenerateAPIKey(e.ctx, e.cli, "key_nosuchkey")
+	wantCode(t, "RegenerateAPIKey(unknown)", err, patchbay.ENOTFOUND)
+	_, err = e.svc.Project(e.ctx, e.cli, otherProject.ID)
+	wantCode(t, "Project(the other org's, from the first)", err, patchbay.ENOTFOUND)
+
+	e.MustAuth(e.auth, raw)
+	if evs := e.newEvents(before); len(evs) != 0 {
+		t.Errorf("refused calls wrote %d audit events", len(evs))
+	}
+}
