@@ -246,21 +246,15 @@ func (w *Watcher) listenLoop(ctx context.Context, conn *pgx.Conn) {
 	backoff := 100 * time.Millisecond
 	for {
 		if conn == nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			var err error
-			if conn, err = w.listen(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
+			var ok bool
+			if conn, ok = redial(ctx, &backoff, w.listen, func(err error) {
 				w.log.Warn("revocation listener: reconnect failed; verifying every key against the database", "err", err)
-				backoff = min(2*backoff, 5*time.Second)
+			}); !ok {
+				return
+			}
+			if conn == nil {
 				continue
 			}
-			backoff = 100 * time.Millisecond
 			w.log.Info("revocation listener: listening again")
 		}
 		err := w.receive(ctx, conn)
@@ -272,6 +266,28 @@ func (w *Watcher) listenLoop(ctx context.Context, conn *pgx.Conn) {
 		w.lost()
 		w.log.Warn("revocation listener: connection lost; verifying every key against the database", "err", err)
 	}
+}
+
+// redial waits out the backoff and dials once: ok is false when ctx ended,
+// conn is nil when the dial failed (failed is told why, and the backoff
+// doubles up to 5 s). A successful dial resets the backoff.
+func redial(ctx context.Context, backoff *time.Duration, dial func(context.Context) (*pgx.Conn, error), failed func(error)) (conn *pgx.Conn, ok bool) {
+	select {
+	case <-ctx.Done():
+		return nil, false
+	case <-time.After(*backoff):
+	}
+	conn, err := dial(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		failed(err)
+		*backoff = min(2**backoff, 5*time.Second)
+		return nil, true
+	}
+	*backoff = 100 * time.Millisecond
+	return conn, true
 }
 
 // lost stops trusting the cache and has the writer release the lease:
@@ -435,21 +451,15 @@ func (w *Watcher) writeLoop(ctx context.Context, conn *pgx.Conn) {
 	backoff := 100 * time.Millisecond
 	for {
 		if conn == nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			var err error
-			if conn, err = w.connect(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
+			var ok bool
+			if conn, ok = redial(ctx, &backoff, w.connect, func(err error) {
 				w.log.Warn("revocation fence: cannot reach the database to renew this instance's lease; verifying every key against the database", "err", err)
-				backoff = min(2*backoff, 5*time.Second)
+			}); !ok {
+				return
+			}
+			if conn == nil {
 				continue
 			}
-			backoff = 100 * time.Millisecond
 		}
 		a, arg, nonce, sleep := w.next()
 		if a == idle {
