@@ -245,29 +245,33 @@ func (s *Service) validate(ctx context.Context, tk *Toolkit, sc *AuthScheme, ca 
 	return nil
 }
 
-// connectionView opens and masks a record's credentials.
-func (s *Service) connectionView(ctx context.Context, rec *ConnectionRecord) *ConnectionView {
+// connectionView opens and masks a record's credentials. A value that does
+// not open is an error when strict; otherwise (listings: one corrupt value
+// must not hide the rest) it is logged and the account reads as having no
+// credentials.
+func (s *Service) connectionView(ctx context.Context, rec *ConnectionRecord, strict bool) (*ConnectionView, error) {
 	v := &ConnectionView{ConnectedAccount: rec.ConnectedAccount, AuthConfigManaged: rec.AuthConfigManaged, AuthConfigDisabled: rec.AuthConfigDisabled}
 	if tk, sc, err := s.schemeFor(rec.Toolkit, rec.Mode); err == nil {
 		v.ToolkitDef, v.Scheme = tk, sc
 	}
 	if v.Scheme == nil {
-		return v
+		return v, nil
 	}
 	if rec.Credentials == nil {
 		v.BaseURL = Expand(v.Scheme.BaseURL, nil)
-		return v
+		return v, nil
 	}
 	creds, err := s.openMap(rec.Credentials)
 	if err != nil {
-		// One corrupt value must not hide a whole listing; the account
-		// reads as having no credentials.
+		if strict {
+			return nil, err
+		}
 		s.log.ErrorContext(ctx, "open connected account credentials", "connected_account", rec.ID, "err", err)
-		return v
+		return v, nil
 	}
 	v.Credentials = MaskCredentials(v.Scheme, creds)
 	v.BaseURL = Expand(v.Scheme.BaseURL, creds)
-	return v
+	return v, nil
 }
 
 // ConnectedAccount returns an account of the principal's project with its
@@ -283,14 +287,9 @@ func (s *Service) ConnectedAccount(ctx context.Context, p *Principal, id string)
 	if err != nil {
 		return nil, err
 	}
-	if rec.Credentials != nil {
-		// Unlike a listing, reading one account fails loudly on a value
-		// that does not open.
-		if _, err := s.openMap(rec.Credentials); err != nil {
-			return nil, err
-		}
-	}
-	return s.connectionView(ctx, rec), nil
+	// Unlike a listing, reading one account fails loudly on a value that
+	// does not open.
+	return s.connectionView(ctx, rec, true)
 }
 
 // ListConnectedAccounts returns a page of the principal's project's
@@ -312,7 +311,7 @@ func (s *Service) ListConnectedAccounts(ctx context.Context, p *Principal, f Con
 	}
 	out := make([]*ConnectionView, len(recs))
 	for i, rec := range recs {
-		out[i] = s.connectionView(ctx, rec)
+		out[i], _ = s.connectionView(ctx, rec, false) // never fails when not strict
 	}
 	return out, total, nil
 }
