@@ -103,6 +103,13 @@ func TestAuthConfigChangesAreAudited(t *testing.T) {
 		_, err := e.svc.SetAuthConfigDisabled(e.ctx, p, ac.ID, false)
 		return ac.ID, err
 	})
+	a.unchanged("enable again", func() error {
+		got, err := e.svc.SetAuthConfigDisabled(e.ctx, p, ac.ID, false)
+		if err == nil && got.Disabled {
+			err = errors.New("enabling an enabled auth config disabled it")
+		}
+		return err
+	})
 	var found *patchbay.AuthConfigView
 	a.one("find or create (creates)", patchbay.ActionAuthConfigCreate, func() (string, error) {
 		v, created, err := e.svc.FindOrCreateAuthConfig(e.ctx, p, "widget", "")
@@ -259,6 +266,13 @@ func TestConnectionChangesAreAudited(t *testing.T) {
 			err = errors.New("revoke erased no credentials")
 		}
 		return ca.ID, err
+	})
+	a.unchanged("enable an enabled account", func() error {
+		got, err := e.svc.SetConnectionDisabled(e.ctx, p, ca.ID, false)
+		if err == nil && got.Disabled {
+			err = errors.New("enabling an enabled account disabled it")
+		}
+		return err
 	})
 	a.unchanged("revoke again", func() error {
 		got, erased, err := e.svc.RevokeConnection(e.ctx, p, ca.ID)

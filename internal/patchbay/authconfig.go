@@ -401,6 +401,9 @@ func (s *Service) SetAuthConfigDisabled(ctx context.Context, p *Principal, id st
 		if ac, err = tx.GetAuthConfig(ctx, projectID, id); err != nil {
 			return err
 		}
+		if ac.Disabled == disabled {
+			return nil // already so: nothing changes, nothing to audit
+		}
 		ac.Disabled, ac.UpdatedAt = disabled, s.now()
 		if err := tx.UpdateAuthConfig(ctx, ac); err != nil {
 			return err

@@ -359,6 +359,9 @@ func (s *Service) SetConnectionDisabled(ctx context.Context, p *Principal, id st
 		action = ActionConnectionDisable
 	}
 	return s.updateConnection(ctx, p, id, action, func(_ Store, ca *ConnectedAccount) error {
+		if ca.Disabled == disabled {
+			return errUnchanged // already so: nothing changes, nothing to audit
+		}
 		ca.Disabled = disabled
 		return nil
 	})
