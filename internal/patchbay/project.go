@@ -151,9 +151,17 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, cursor string,
 	if err != nil {
 		return nil, "", err
 	}
+	ids := make([]string, len(projects))
+	for i, proj := range projects {
+		ids[i] = proj.ID
+	}
+	secrets, err := s.store.ProjectSecrets(ctx, FieldWebhookSecret, ids)
+	if err != nil {
+		return nil, "", err
+	}
 	out := make([]*ProjectView, 0, len(projects))
 	for _, proj := range projects {
-		v, err := s.projectView(ctx, proj, owner)
+		v, err := s.newProjectView(proj, owner, secrets[proj.ID])
 		if err != nil {
 			return nil, "", err
 		}
@@ -175,13 +183,22 @@ func (s *Service) ownerEmail(ctx context.Context, orgID string) (string, error) 
 }
 
 func (s *Service) projectView(ctx context.Context, proj *Project, ownerEmail string) (*ProjectView, error) {
-	v := &ProjectView{Project: proj, OwnerEmail: ownerEmail}
 	st, err := s.store.GetSecret(ctx, webhookRef(proj.ID))
 	switch {
 	case ErrorCode(err) == ENOTFOUND:
-		return v, nil
+		return &ProjectView{Project: proj, OwnerEmail: ownerEmail}, nil
 	case err != nil:
 		return nil, err
+	}
+	return s.newProjectView(proj, ownerEmail, st)
+}
+
+// newProjectView masks the project's webhook secret st (zero when it has
+// none).
+func (s *Service) newProjectView(proj *Project, ownerEmail string, st StoredSecret) (*ProjectView, error) {
+	v := &ProjectView{Project: proj, OwnerEmail: ownerEmail}
+	if st.Sealed == nil {
+		return v, nil
 	}
 	secret, err := s.sealer.Open(st.Ref, st.Sealed)
 	if err != nil {

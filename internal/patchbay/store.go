@@ -78,6 +78,10 @@ type Store interface {
 	PutSecret(ctx context.Context, s StoredSecret) error
 	// GetSecret returns the sealed value at ref. ENOTFOUND if none.
 	GetSecret(ctx context.Context, ref SecretRef) (StoredSecret, error)
+	// ProjectSecrets returns, in one query, the sealed value of field held
+	// by each of the given projects themselves (Record = ProjectID), by
+	// project ID; projects without one are absent.
+	ProjectSecrets(ctx context.Context, field string, projectIDs []string) (map[string]StoredSecret, error)
 	// SecretsBelowTerm returns up to limit values sealed under a term older
 	// than term, for re-encryption.
 	SecretsBelowTerm(ctx context.Context, term uint32, limit int) ([]StoredSecret, error)

@@ -64,6 +64,28 @@ func (s *DB) GetSecret(ctx context.Context, ref patchbay.SecretRef) (patchbay.St
 	return st, err
 }
 
+func (s *DB) ProjectSecrets(ctx context.Context, field string, projectIDs []string) (map[string]patchbay.StoredSecret, error) {
+	out := make(map[string]patchbay.StoredSecret, len(projectIDs))
+	if len(projectIDs) == 0 {
+		return out, nil
+	}
+	var a args
+	where := "field = " + a.add(field) + " AND record = project_id AND " + a.in("project_id", projectIDs)
+	rows, err := s.q.QueryContext(ctx, `SELECT project_id, record, field, term, sealed FROM secrets WHERE `+where, a...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st, err := scanSecret(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[st.Ref.ProjectID] = st
+	}
+	return out, rows.Err()
+}
+
 func (s *DB) SecretsBelowTerm(ctx context.Context, term uint32, limit int) ([]patchbay.StoredSecret, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT project_id, record, field, term, sealed FROM secrets
 		WHERE term < $1 ORDER BY term, project_id, record, field LIMIT `+limitArg(limit), int64(term))

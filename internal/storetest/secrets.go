@@ -177,3 +177,32 @@ func testSecretsBelowTerm(t *testing.T, s patchbay.Store) {
 		t.Errorf("SecretsBelowTerm(1) = %+v, want none", got)
 	}
 }
+
+func testProjectSecrets(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	own := []patchbay.StoredSecret{
+		secret("pr_a", "pr_a", "webhook_secret", 1, "a"),
+		secret("pr_b", "pr_b", "webhook_secret", 2, "b"),
+	}
+	others := []patchbay.StoredSecret{
+		secret("pr_a", "ca_1", "webhook_secret", 1, "not the project's own"),
+		secret("pr_c", "pr_c", "token", 1, "another field"),
+		secret("pr_d", "pr_a", "webhook_secret", 1, "another project's record"),
+	}
+	for _, st := range append(own, others...) {
+		mustOK(t, "PutSecret", s.PutSecret(ctx, st))
+	}
+	got, err := s.ProjectSecrets(ctx, "webhook_secret", []string{"pr_a", "pr_b", "pr_c", "pr_d", "pr_none"})
+	mustOK(t, "ProjectSecrets", err)
+	if len(got) != len(own) {
+		t.Fatalf("ProjectSecrets returned %d values (%v), want %d: only each project's own", len(got), got, len(own))
+	}
+	for _, want := range own {
+		wantSecret(t, "ProjectSecrets["+want.Ref.ProjectID+"]", got[want.Ref.ProjectID], want)
+	}
+	none, err := s.ProjectSecrets(ctx, "webhook_secret", nil)
+	mustOK(t, "ProjectSecrets(none)", err)
+	if len(none) != 0 {
+		t.Errorf("ProjectSecrets(no IDs) = %v, want empty", none)
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"Audit", testAudit},
 		{"KeyTerms", testKeyTerms},
 		{"Secrets", testSecrets},
+		{"ProjectSecrets", testProjectSecrets},
 		{"ReplaceSecret", testReplaceSecret},
 		{"SecretsBelowTerm", testSecretsBelowTerm},
 		{"InTx", testInTx},
