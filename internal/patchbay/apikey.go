@@ -103,11 +103,16 @@ func (s *Service) createKey(ctx context.Context, tx Store, p *Principal, nk NewK
 	}
 	switch nk.Kind {
 	case KeyKindProject:
+		// projectScopeIn reads the project for a principal spanning the
+		// organization; a bound principal's project is read here, so a key
+		// is never created in a deleted project.
 		if nk.ProjectID, err = s.projectScopeIn(ctx, tx, p, nk.ProjectID); err != nil {
 			return nil, KeyToken{}, err
 		}
-		if _, err := tx.GetProject(ctx, p.OrgID, nk.ProjectID); err != nil {
-			return nil, KeyToken{}, err
+		if p.ProjectID != "" {
+			if _, err := tx.GetProject(ctx, p.OrgID, nk.ProjectID); err != nil {
+				return nil, KeyToken{}, err
+			}
 		}
 	case KeyKindOrg:
 		if nk.ProjectID != "" {
@@ -280,8 +285,7 @@ func (s *Service) RegenerateAPIKey(ctx context.Context, p *Principal, id string)
 // RegenerateProjectKey revokes every active key of a project and issues one
 // new key, named after the newest revoked one ("default" if there was none).
 func (s *Service) RegenerateProjectKey(ctx context.Context, p *Principal, projectID string) (*APIKey, KeyToken, error) {
-	projectID, err := s.can(ctx, p, ManageAPIKeys, projectID)
-	if err != nil {
+	if err := authorize(p, ManageAPIKeys); err != nil {
 		return nil, KeyToken{}, err
 	}
 	var (
@@ -289,8 +293,11 @@ func (s *Service) RegenerateProjectKey(ctx context.Context, p *Principal, projec
 		nk      *APIKey
 		tok     KeyToken
 	)
-	err = s.store.InTx(ctx, func(tx Store) error {
-		if _, err := tx.GetProject(ctx, p.OrgID, projectID); err != nil {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		// Scoped inside the transaction; createKey below checks the
+		// project is live before the new key is made.
+		var err error
+		if projectID, err = s.projectScopeIn(ctx, tx, p, projectID); err != nil {
 			return err
 		}
 		keys, err := tx.ListAPIKeys(ctx, KeyFilter{OrgID: p.OrgID, ProjectID: projectID, Kind: KeyKindProject})
