@@ -89,8 +89,10 @@ func (s *DB) GetAuthConfig(ctx context.Context, projectID, id string) (*patchbay
 const authConfigRecordCols = `ac.id, ac.project_id, ac.toolkit, ac.name, ac.mode, ac.managed, ac.disabled, ac.settings, ac.created_by, ac.created_at, ac.updated_at,
 	COALESCE((SELECT n FROM connection_counts c WHERE c.project_id = ac.project_id AND c.auth_config_id = ac.id), 0), s.term, s.sealed`
 
-func authConfigRecordFrom(credField string) string {
-	return ` FROM auth_configs ac LEFT JOIN secrets s ON s.project_id = ac.project_id AND s.record = ac.id AND s.field = ` + credField
+// authConfigRecordFrom reads the auth configs in src (a table, or a
+// derived table holding a page of it) as ac, with their credentials.
+func authConfigRecordFrom(src, credField string) string {
+	return ` FROM ` + src + ` ac LEFT JOIN secrets s ON s.project_id = ac.project_id AND s.record = ac.id AND s.field = ` + credField
 }
 
 func scanAuthConfigRecord(sc interface{ Scan(...any) error }) (*patchbay.AuthConfigRecord, error) {
@@ -117,7 +119,7 @@ func scanAuthConfigRecord(sc interface{ Scan(...any) error }) (*patchbay.AuthCon
 }
 
 func (s *DB) GetAuthConfigRecord(ctx context.Context, projectID, id string) (*patchbay.AuthConfigRecord, error) {
-	rec, err := scanAuthConfigRecord(s.q.QueryRowContext(ctx, `SELECT `+authConfigRecordCols+authConfigRecordFrom("$3")+
+	rec, err := scanAuthConfigRecord(s.q.QueryRowContext(ctx, `SELECT `+authConfigRecordCols+authConfigRecordFrom("auth_configs", "$3")+
 		` WHERE ac.project_id = $1 AND ac.id = $2`, projectID, id, patchbay.FieldCredentials))
 	if isNoRows(err) {
 		return nil, notFound("Auth config", id)
@@ -154,8 +156,7 @@ func (s *DB) ListAuthConfigs(ctx context.Context, f patchbay.AuthConfigFilter) (
 	if f.Page.Desc {
 		dir = " DESC"
 	}
-	from := strings.Replace(authConfigRecordFrom(cred), "auth_configs ac",
-		`(SELECT * FROM auth_configs ac WHERE `+strings.Join(cond, " AND ")+order+`) ac`, 1)
+	from := authConfigRecordFrom(`(SELECT * FROM auth_configs ac WHERE `+strings.Join(cond, " AND ")+order+`)`, cred)
 	rows, err := s.q.QueryContext(ctx, `SELECT `+authConfigRecordCols+from+` ORDER BY ac.created_at`+dir+`, ac.id`+dir, a...)
 	if err != nil {
 		return nil, 0, err
@@ -298,11 +299,12 @@ func (s *DB) addConnections(ctx context.Context, projectID, authConfigID string,
 	return err
 }
 
-// connRecordFrom joins an account (ca) with its auth config (ac) and, when
+// connRecordFrom reads the accounts in src (a table, or a derived table
+// holding a page of it) as ca, joined with their auth config (ac) and, when
 // credField is not "", its sealed credentials (s).
-func connRecordFrom(credField string) (cols, from string) {
+func connRecordFrom(src, credField string) (cols, from string) {
 	cols = connCols + `, ac.managed, ac.disabled`
-	from = ` FROM connected_accounts ca JOIN auth_configs ac ON ac.project_id = ca.project_id AND ac.id = ca.auth_config_id`
+	from = ` FROM ` + src + ` ca JOIN auth_configs ac ON ac.project_id = ca.project_id AND ac.id = ca.auth_config_id`
 	if credField != "" {
 		cols += `, s.term, s.sealed`
 		from += ` LEFT JOIN secrets s ON s.project_id = ca.project_id AND s.record = ca.id AND s.field = ` + credField
@@ -332,7 +334,7 @@ func scanConnRecord(sc interface{ Scan(...any) error }, withCreds bool, extra ..
 }
 
 func (s *DB) GetConnectedAccount(ctx context.Context, projectID, id string) (*patchbay.ConnectionRecord, error) {
-	cols, from := connRecordFrom("$3")
+	cols, from := connRecordFrom("connected_accounts", "$3")
 	rec, err := scanConnRecord(s.q.QueryRowContext(ctx, `SELECT `+cols+from+` WHERE ca.project_id = $1 AND ca.id = $2`,
 		projectID, id, patchbay.FieldCredentials), true)
 	if isNoRows(err) {
@@ -398,7 +400,6 @@ func (s *DB) ListConnectedAccounts(ctx context.Context, f patchbay.ConnectionFil
 	if f.WithCredentials {
 		cred = a.add(patchbay.FieldCredentials)
 	}
-	cols, from := connRecordFrom(cred)
 	cond, order := a.page("connected_accounts", "ca", where, f.Page)
 	// The page is chosen first, in a derived table, and only its rows are
 	// joined: whatever the planner believes about table sizes (a fresh
@@ -407,8 +408,7 @@ func (s *DB) ListConnectedAccounts(ctx context.Context, f patchbay.ConnectionFil
 	if f.Page.Desc {
 		dir = " DESC"
 	}
-	page := `(SELECT * FROM connected_accounts ca WHERE ` + strings.Join(cond, " AND ") + order + `) ca`
-	from = strings.Replace(from, "connected_accounts ca", page, 1)
+	cols, from := connRecordFrom(`(SELECT * FROM connected_accounts ca WHERE `+strings.Join(cond, " AND ")+order+`)`, cred)
 	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+total+from+` ORDER BY ca.created_at`+dir+`, ca.id`+dir, a...)
 	if err != nil {
 		return nil, 0, err
