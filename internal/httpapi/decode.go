@@ -172,16 +172,9 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, errorf(patchbay.EINVALID, "Query parameter %s must be an integer from %d to %d; got %q.", name, lo, hi, truncate(s, 40))
+		return 0, errorf(patchbay.EINVALID, "Query parameter %s must be an integer from %d to %d; got %q.", name, lo, hi, patchbay.Truncate(s, 40))
 	}
 	return n, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // requireString checks a required string field of a decoded body.
@@ -200,7 +193,7 @@ func queryBool(r *http.Request, name string) (*bool, error) {
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return nil, errorf(patchbay.EINVALID, "Query parameter %s must be true or false; got %q.", name, truncate(s, 40))
+		return nil, errorf(patchbay.EINVALID, "Query parameter %s must be true or false; got %q.", name, patchbay.Truncate(s, 40))
 	}
 	return &b, nil
 }
@@ -228,7 +221,7 @@ func statusList(vals []string, param string) ([]patchbay.ConnectionStatus, error
 	for _, v := range vals {
 		st := patchbay.ConnectionStatus(strings.ToUpper(v))
 		if !slices.Contains(patchbay.ConnectionStatuses, st) {
-			return nil, errorf(patchbay.EINVALID, "%s: %q is not a status; use one of %s.", param, truncate(v, 40), statusNames())
+			return nil, errorf(patchbay.EINVALID, "%s: %q is not a status; use one of %s.", param, patchbay.Truncate(v, 40), statusNames())
 		}
 		out = append(out, st)
 	}
@@ -248,7 +241,7 @@ func statusNames() string {
 func pathID(r *http.Request, name, what string) (string, error) {
 	v := r.PathValue(name)
 	if v == "" || strings.HasPrefix(v, "{") {
-		return "", errorf(patchbay.ENOTFOUND, "%s %q not found.", what, truncate(v, 60))
+		return "", errorf(patchbay.ENOTFOUND, "%s %q not found.", what, patchbay.Truncate(v, 60))
 	}
 	return v, nil
 }

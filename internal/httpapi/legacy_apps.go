@@ -37,7 +37,7 @@ func (s *Server) legacyGetApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	tk, err := s.svc.FindToolkit(principal(r), name)
 	if err != nil {
-		return errorf(patchbay.ENOTFOUND, "App %q not found.", truncate(name, 60))
+		return errorf(patchbay.ENOTFOUND, "App %q not found.", patchbay.Truncate(name, 60))
 	}
 	writeJSON(w, http.StatusOK, toLegacyApp(tk))
 	return nil

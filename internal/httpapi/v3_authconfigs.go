@@ -111,7 +111,7 @@ func (s *Server) createAuthConfig(w http.ResponseWriter, r *http.Request) error 
 		case "use_custom_auth":
 			n.Managed = false
 		default:
-			return errorf(patchbay.EINVALID, "auth_config.type must be use_custom_auth or use_composio_managed_auth; got %q.", truncate(typ, 40))
+			return errorf(patchbay.EINVALID, "auth_config.type must be use_custom_auth or use_composio_managed_auth; got %q.", patchbay.Truncate(typ, 40))
 		}
 		for _, m := range []*string{c.AuthScheme, c.AuthSchemeSnake} {
 			if m != nil && *m != "" {
@@ -243,7 +243,7 @@ func (s *Server) setAuthConfigStatus(w http.ResponseWriter, r *http.Request) err
 	case "DISABLED":
 		disabled = true
 	default:
-		return errorf(patchbay.EINVALID, "Status must be ENABLED or DISABLED; got %q.", truncate(st, 40))
+		return errorf(patchbay.EINVALID, "Status must be ENABLED or DISABLED; got %q.", patchbay.Truncate(st, 40))
 	}
 	p := principal(r)
 	ac, err := s.svc.SetAuthConfigDisabled(r.Context(), p, r.PathValue("id"), disabled)

@@ -194,12 +194,12 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	case "asc":
 		f.Page.Desc = false
 	default:
-		return errorf(patchbay.EINVALID, "order_direction must be asc or desc; got %q.", truncate(d, 20))
+		return errorf(patchbay.EINVALID, "order_direction must be asc or desc; got %q.", patchbay.Truncate(d, 20))
 	}
 	switch o := r.URL.Query().Get("order_by"); o {
 	case "", "created_at":
 	default:
-		return errorf(patchbay.EINVALID, "order_by must be created_at; got %q.", truncate(o, 40))
+		return errorf(patchbay.EINVALID, "order_by must be created_at; got %q.", patchbay.Truncate(o, 40))
 	}
 	cas, total, err := s.svc.ListConnectedAccounts(r.Context(), principal(r), f, true)
 	if err != nil {

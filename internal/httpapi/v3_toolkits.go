@@ -83,7 +83,7 @@ func (s *Server) writeToolkits(w http.ResponseWriter, r *http.Request, only []st
 	if limitS != "" {
 		n, err := strconv.Atoi(limitS)
 		if err != nil || n < 1 || n > 1000 {
-			return errorf(patchbay.EINVALID, "limit must be an integer from 1 to 1000; got %q.", truncate(limitS, 40))
+			return errorf(patchbay.EINVALID, "limit must be an integer from 1 to 1000; got %q.", patchbay.Truncate(limitS, 40))
 		}
 		limit = n
 	}

@@ -208,17 +208,10 @@ func (sf *Surface) noRoute(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	// The path is echoed to help the caller, never a key pasted into it.
-	path := patchbay.RedactKeys(truncate(r.URL.Path, 200))
+	path := patchbay.RedactKeys(patchbay.Truncate(r.URL.Path, 200))
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		return &patchbay.Error{Code: patchbay.EINVALID, Message: "Method " + r.Method + " is not allowed on " + path + ".", Err: ErrMethod}
 	}
 	return patchbay.Errorf(patchbay.ENOTFOUND, "No route for %s %s.", r.Method, path)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -85,12 +85,14 @@ func (s *Service) FindToolkit(p *Principal, slug string) (*Toolkit, error) {
 	}
 	tk, ok := s.catalog.Toolkit(slug)
 	if !ok {
-		return nil, Errorf(ENOTFOUND, "Toolkit %q not found.", truncateRunes(slug, 60))
+		return nil, Errorf(ENOTFOUND, "Toolkit %q not found.", Truncate(slug, 60))
 	}
 	return tk, nil
 }
 
-func truncateRunes(s string, n int) string {
+// Truncate shortens s to n characters and an ellipsis, for echoing a
+// client's input in a message without echoing all of it.
+func Truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
