@@ -31,7 +31,6 @@ type Server struct {
 	toolkitJSON sync.Map
 }
 
-var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {

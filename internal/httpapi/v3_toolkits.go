@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/patchbay-dev/patchbay/internal/httpserver"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
@@ -150,8 +151,7 @@ func (s *Server) getToolkit(w http.ResponseWriter, r *http.Request) error {
 		}
 		body, _ = s.toolkitJSON.LoadOrStore(tk.Slug, append(b, '\n'))
 	}
-	w.Header()["Content-Type"] = jsonContentType
-	w.Write(body.([]byte))
+	httpserver.WriteJSONBytes(w, http.StatusOK, body.([]byte))
 	return nil
 }
 

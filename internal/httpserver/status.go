@@ -63,10 +63,15 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		buf.WriteString(`{"message":"Internal error."}` + "\n")
 		status = http.StatusInternalServerError
 	}
+	WriteJSONBytes(w, status, buf.Bytes())
+}
+
+// WriteJSONBytes writes body, already encoded JSON, with status.
+func WriteJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	// The canonical key is set directly: this runs for every response.
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 // PlainEnvelope is the envelope of paths outside any API generation
