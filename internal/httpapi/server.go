@@ -31,7 +31,6 @@ type Server struct {
 	toolkitJSON sync.Map
 }
 
-
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, log: cfg.Log}
