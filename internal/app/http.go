@@ -42,7 +42,8 @@ func (a *App) Handler() http.Handler {
 	})
 
 	hs := httpserver.New(httpserver.Config{Log: a.log, Now: time.Now, AccessLog: a.cfg.AccessLog, Metrics: metrics, Fallback: plain})
-	httpapi.New(httpapi.Config{Service: a.Service, Log: a.log, Now: time.Now, LeakReportsPerMinute: a.opts.LeakReportsPerMinute}).Mount(hs)
+	renders := httpserver.NewRenderCache(httpapi.DefaultRenderBytes, reg)
+	httpapi.New(httpapi.Config{Service: a.Service, Log: a.log, Now: time.Now, LeakReportsPerMinute: a.opts.LeakReportsPerMinute, Renders: renders}).Mount(hs)
 	return hs
 }
 

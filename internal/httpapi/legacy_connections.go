@@ -165,12 +165,13 @@ func (s *Server) legacyGetConnection(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.ConnectedAccount(r.Context(), principal(r), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toLegacyConnection(v, true))
-	return nil
+	return s.rendered(w, r, patchbay.ViewConnections, func() (any, error) {
+		v, err := s.svc.ConnectedAccount(r.Context(), principal(r), id)
+		if err != nil {
+			return nil, err
+		}
+		return toLegacyConnection(v, true), nil
+	})
 }
 
 // legacyListConnections: GET /api/v1/connectedAccounts with the legacy
@@ -216,16 +217,17 @@ func (s *Server) legacyListConnections(w http.ResponseWriter, r *http.Request) e
 	}
 	f.Labels = queryList(r, "labels")
 	f.Page = patchbay.Page{Limit: pageSize, Offset: (page - 1) * pageSize, Desc: true}
-	cas, total, err := s.svc.ListConnectedAccounts(r.Context(), principal(r), f, false)
-	if err != nil {
-		return err
-	}
-	items := make([]legacyConnection, 0, len(cas))
-	for _, v := range cas {
-		items = append(items, toLegacyConnection(v, false))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "totalPages": totalPages(total, pageSize), "page": page})
-	return nil
+	return s.rendered(w, r, patchbay.ViewConnections, func() (any, error) {
+		cas, total, err := s.svc.ListConnectedAccounts(r.Context(), principal(r), f, false)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]legacyConnection, 0, len(cas))
+		for _, v := range cas {
+			items = append(items, toLegacyConnection(v, false))
+		}
+		return map[string]any{"items": items, "totalPages": totalPages(total, pageSize), "page": page}, nil
+	})
 }
 
 // legacySetConnectionDisabled: POST /api/v1/connectedAccounts/{id}/disable|enable (no body).

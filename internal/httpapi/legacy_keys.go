@@ -48,16 +48,17 @@ func toLegacyKey(k *patchbay.APIKey, creator *patchbay.Member) legacyKey {
 // legacyListKeys: GET /api/v1/api_keys, a bare array of the project's keys,
 // newest first, revoked ones included and marked.
 func (s *Server) legacyListKeys(w http.ResponseWriter, r *http.Request) error {
-	keys, err := s.svc.ListAPIKeys(r.Context(), principal(r), patchbay.KeyQuery{Kind: patchbay.KeyKindProject, IncludeRevoked: true})
-	if err != nil {
-		return err
-	}
-	out := make([]legacyKey, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, toLegacyKey(k.APIKey, k.Creator))
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.rendered(w, r, patchbay.ViewAPIKeys, func() (any, error) {
+		keys, err := s.svc.ListAPIKeys(r.Context(), principal(r), patchbay.KeyQuery{Kind: patchbay.KeyKindProject, IncludeRevoked: true})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]legacyKey, 0, len(keys))
+		for _, k := range keys {
+			out = append(out, toLegacyKey(k.APIKey, k.Creator))
+		}
+		return out, nil
+	})
 }
 
 type legacyCreateKeyRequest struct {

@@ -104,8 +104,10 @@ func TestSecretsAtRest(t *testing.T) {
 
 func checkNoInternals(t *testing.T, r *response) {
 	t.Helper()
+	// The request id is random hex: it may spell "aad" by chance.
+	body := strings.ToLower(strings.ReplaceAll(string(r.Raw), r.Header.Get("X-Request-Id"), ""))
 	for _, internal := range []string{"authentication", "sealed", "cipher", "tamper", "aad", "term", "open"} {
-		if strings.Contains(strings.ToLower(string(r.Raw)), internal) {
+		if strings.Contains(body, internal) {
 			t.Errorf("%s: the 500 body leaks internals (%q): %s", r.req, internal, r.Raw)
 		}
 	}

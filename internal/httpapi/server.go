@@ -18,7 +18,13 @@ type Config struct {
 	// LeakReportsPerMinute limits leaked-key reports per client address
 	// (default 10).
 	LeakReportsPerMinute int
+	// Renders keeps rendered reads (default: 32 MiB, unmetered).
+	Renders *httpserver.RenderCache
 }
+
+// DefaultRenderBytes is the size of the render cache New makes when Config
+// brings none.
+const DefaultRenderBytes = 32 << 20
 
 // Server is the Composio-compatible wire: two surfaces, legacy (/api/v1,
 // /api/v2, composio-core) and current (/api/v3.1, also served as /api/v3,
@@ -29,11 +35,16 @@ type Server struct {
 	leaks *httpserver.Limiter
 	// toolkitJSON caches each toolkit's encoded v3.1 object by slug.
 	toolkitJSON sync.Map
+	// renders keeps rendered reads under their data's version.
+	renders *httpserver.RenderCache
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, log: cfg.Log}
+	s := &Server{svc: cfg.Service, log: cfg.Log, renders: cfg.Renders}
+	if s.renders == nil {
+		s.renders = httpserver.NewRenderCache(DefaultRenderBytes, nil)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

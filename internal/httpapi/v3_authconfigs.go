@@ -146,12 +146,13 @@ func (s *Server) createAuthConfig(w http.ResponseWriter, r *http.Request) error 
 
 // getAuthConfig: GET /auth_configs/{id}.
 func (s *Server) getAuthConfig(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.svc.AuthConfig(r.Context(), principal(r), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toV3AuthConfig(v))
-	return nil
+	return s.rendered(w, r, patchbay.ViewAuthConfigs, func() (any, error) {
+		v, err := s.svc.AuthConfig(r.Context(), principal(r), r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		return toV3AuthConfig(v), nil
+	})
 }
 
 // listAuthConfigs: GET /auth_configs?toolkit_slug=&is_composio_managed=&show_disabled=&search=&cursor=&limit=.

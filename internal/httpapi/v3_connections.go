@@ -163,12 +163,13 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 
 // getConnection: GET /connected_accounts/{id}.
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.svc.ConnectedAccount(r.Context(), principal(r), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toV3Connection(v, true))
-	return nil
+	return s.rendered(w, r, patchbay.ViewConnections, func() (any, error) {
+		v, err := s.svc.ConnectedAccount(r.Context(), principal(r), r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		return toV3Connection(v, true), nil
+	})
 }
 
 // listConnections: GET /connected_accounts?user_ids=&auth_config_ids=&toolkit_slugs=&statuses=&connected_account_ids=&cursor=&limit=&order_direction=.
@@ -201,22 +202,23 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return errorf(patchbay.EINVALID, "order_by must be created_at; got %q.", patchbay.Truncate(o, 40))
 	}
-	cas, total, err := s.svc.ListConnectedAccounts(r.Context(), principal(r), f, true)
-	if err != nil {
-		return err
-	}
-	out := v3Page{TotalPages: totalPages(total, limit), CurrentPage: page, TotalItems: total}
-	if len(cas) > limit {
-		cas = cas[:limit]
-		out.NextCursor = encodeCursor(page+1, cas[limit-1].ID)
-	}
-	items := make([]v3Connection, 0, len(cas))
-	for _, v := range cas {
-		items = append(items, toV3Connection(v, false))
-	}
-	out.Items = items
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.rendered(w, r, patchbay.ViewConnections, func() (any, error) {
+		cas, total, err := s.svc.ListConnectedAccounts(r.Context(), principal(r), f, true)
+		if err != nil {
+			return nil, err
+		}
+		out := v3Page{TotalPages: totalPages(total, limit), CurrentPage: page, TotalItems: total}
+		if len(cas) > limit {
+			cas = cas[:limit]
+			out.NextCursor = encodeCursor(page+1, cas[limit-1].ID)
+		}
+		items := make([]v3Connection, 0, len(cas))
+		for _, v := range cas {
+			items = append(items, toV3Connection(v, false))
+		}
+		out.Items = items
+		return out, nil
+	})
 }
 
 type connectionStatusRequest struct {

@@ -36,6 +36,12 @@ type Store interface {
 	// GetMemberByEmail matches the email case-insensitively.
 	GetMemberByEmail(ctx context.Context, orgID, email string) (*Member, error)
 	ListMembers(ctx context.Context, orgID string) ([]*Member, error)
+	// ReadVersion returns the organization's read version: it grows with
+	// every committed change to anything a read of the organization shows
+	// (keys and their use, members, projects, auth configs, connected
+	// accounts, sealed values), whoever writes it: the schema's triggers
+	// keep it. 0 for an unknown organization.
+	ReadVersion(ctx context.Context, orgID string) (int64, error)
 	// OrgOwner returns the organization's first owner (by creation) with
 	// one indexed query. ENOTFOUND if it has none.
 	OrgOwner(ctx context.Context, orgID string) (*Member, error)

@@ -137,6 +137,15 @@ func (s *DB) GetMemberByEmail(ctx context.Context, orgID, email string) (*patchb
 	return m, err
 }
 
+func (s *DB) ReadVersion(ctx context.Context, orgID string) (int64, error) {
+	var v int64
+	err := s.q.QueryRowContext(ctx, `SELECT v FROM read_versions WHERE org_id = $1`, orgID).Scan(&v)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	return v, err
+}
+
 func (s *DB) OrgOwner(ctx context.Context, orgID string) (*patchbay.Member, error) {
 	m, err := scanMember(s.q.QueryRowContext(ctx, `SELECT `+memberCols+` FROM members
 		WHERE org_id = $1 AND role = $2 ORDER BY created_at, id LIMIT 1`, orgID, string(patchbay.RoleOwner)))

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"ConnectionTotalsConcurrent", testConnectionTotalsConcurrent},
 		{"LockAuthConfig", testLockAuthConfig},
 		{"LockAPIKey", testLockAPIKey},
+		{"ReadVersion", testReadVersion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
