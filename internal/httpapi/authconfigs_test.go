@@ -281,7 +281,7 @@ func TestLegacyIntegrations(t *testing.T) {
 		g.eq("limitedActions", []any{})
 		g.eq("_count.connections", 0)
 		g.eq("expectedInputFields", []any{map[string]any{
-			"name": "generic_api_key", "display_name": "API Key", "type": "string", "required": true,
+			"name": "generic_api_key", "displayName": "API Key", "display_name": "API Key", "type": "string", "required": true,
 			"expected_from_customer": true, "is_secret": true, "default": nil,
 			"description": g.at("expectedInputFields.0.description"),
 		}})

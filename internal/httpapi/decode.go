@@ -177,6 +177,24 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// queryPageSize parses an optional page size of at least 1. A size above
+// hi is clamped to hi, not refused: the Python SDK always asks for
+// pageSize=99999999 to mean "all of them".
+func queryPageSize(r *http.Request, name string, def, hi int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil && strings.Trim(s, "0123456789") == "" {
+		n, err = hi, nil // all digits, beyond int: as large as it gets
+	}
+	if err != nil || n < 1 {
+		return 0, errorf(patchbay.EINVALID, "Query parameter %s must be a positive integer; got %q.", name, patchbay.Truncate(s, 40))
+	}
+	return min(n, hi), nil
+}
+
 // requireString checks a required string field of a decoded body.
 func requireString(field string, v *string) (string, error) {
 	if v == nil {

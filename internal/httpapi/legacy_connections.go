@@ -9,7 +9,10 @@ import (
 )
 
 // legacyConnection is composio-core's ConnectedAccountResponseDTO.
-// connectionParams carries the masked credentials and the resolved base URL.
+// connectionParams carries the masked credentials, the resolved base URL and
+// the headers the account's calls carry (secrets masked); in listings it is
+// {}. The Python SDK requires it as an object everywhere, and reads
+// headers.Authorization of a GitHub account in every get_tools call.
 type legacyConnection struct {
 	ID                 string         `json:"id"`
 	IntegrationID      string         `json:"integrationId"`
@@ -25,16 +28,17 @@ type legacyConnection struct {
 	Logo               string         `json:"logo"`
 	CreatedAt          string         `json:"createdAt"`
 	UpdatedAt          string         `json:"updatedAt"`
-	ConnectionParams   map[string]any `json:"connectionParams,omitempty"`
+	ConnectionParams   map[string]any `json:"connectionParams"`
 }
 
-// toLegacyConnection converts an account; connectionParams (the masked
-// credentials and the resolved base URL) only when withParams.
+// toLegacyConnection converts an account; connectionParams is filled in
+// only when withParams.
 func toLegacyConnection(v *patchbay.ConnectionView, withParams bool) legacyConnection {
 	out := legacyConnection{
 		ID: v.ID, IntegrationID: v.AuthConfigID, AppUniqueID: v.Toolkit, AppName: v.Toolkit, EntityID: v.UserID,
 		ClientUniqueUserID: v.UserID, Status: string(v.Status), Enabled: !v.Disabled, IsDisabled: v.Disabled,
 		Labels: v.Labels, CreatedAt: wireTime(v.CreatedAt), UpdatedAt: wireTime(v.UpdatedAt),
+		ConnectionParams: map[string]any{},
 	}
 	if out.Labels == nil {
 		out.Labels = []string{}
@@ -52,6 +56,13 @@ func toLegacyConnection(v *patchbay.ConnectionView, withParams bool) legacyConne
 			params[k] = val
 		}
 		params["base_url"] = v.BaseURL
+		if hs := v.Scheme.Inject.Headers; len(hs) > 0 {
+			headers := make(map[string]string, len(hs))
+			for name, tmpl := range hs {
+				headers[name] = patchbay.Expand(tmpl, v.Credentials) // masked values only
+			}
+			params["headers"] = headers
+		}
 		out.ConnectionParams = params
 	}
 	return out
@@ -211,7 +222,7 @@ func (s *Server) legacyListConnections(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	pageSize, err := queryInt(r, "pageSize", 0, 1, 100_000)
+	pageSize, err := queryPageSize(r, "pageSize", 0, 100_000)
 	if err != nil {
 		return err
 	}
@@ -279,4 +290,19 @@ func (s *Server) legacyReinitiate(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID})
 	return nil
+}
+
+// legacyConnectionInfo: GET /api/v1/connectedAccounts/{id}/info, the
+// Python SDK's get_auth_params, which would hand the account's credentials
+// to the caller in clear. patchbay never does: 403, naming the way that
+// works. The account is looked up first, so an unknown one is a 404.
+func (s *Server) legacyConnectionInfo(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "Connected account")
+	if err != nil {
+		return err
+	}
+	if _, err := s.svc.ConnectedAccount(r.Context(), principal(r), id); err != nil {
+		return err
+	}
+	return errorf(patchbay.EFORBIDDEN, "patchbay never returns a connected account's credentials: execute a tool, or call the app through POST /api/v2/actions/proxy, and patchbay adds them.")
 }

@@ -155,7 +155,7 @@ func (s *Server) legacyListIntegrations(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	pageSize, err := queryInt(r, "pageSize", 0, 1, 1000)
+	pageSize, err := queryPageSize(r, "pageSize", 0, 1000)
 	if err != nil {
 		return err
 	}
@@ -194,4 +194,76 @@ func (s *Server) legacyDeleteIntegration(w http.ResponseWriter, r *http.Request)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "count": 1})
 	return nil
+}
+
+// legacyV1IntegrationRequest is the body of POST /api/v1/integrations, as
+// the Python SDK's create_integration sends it: the app named by appId (the
+// UUID /api/v1/apps reports; a slug is accepted too), the auth config's
+// secrets in authConfig.
+type legacyV1IntegrationRequest struct {
+	AppID               *string        `json:"appId"`
+	AppName             *string        `json:"appName"`
+	Name                *string        `json:"name"`
+	AuthScheme          *string        `json:"authScheme"`
+	AuthConfig          map[string]any `json:"authConfig"`
+	UseComposioAuth     *bool          `json:"useComposioAuth"`
+	ForceNewIntegration *bool          `json:"forceNewIntegration"`
+}
+
+// legacyCreateV1Integration: POST /api/v1/integrations. It always creates
+// (forceNewIntegration only says so) and answers 200: the Python SDK takes
+// any other status as an error.
+func (s *Server) legacyCreateV1Integration(w http.ResponseWriter, r *http.Request) error {
+	var req legacyV1IntegrationRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	var app string
+	switch {
+	case req.AppID != nil && strings.TrimSpace(*req.AppID) != "":
+		app = strings.TrimSpace(*req.AppID)
+	case req.AppName != nil && strings.TrimSpace(*req.AppName) != "":
+		app = strings.TrimSpace(*req.AppName)
+	default:
+		return errorf(patchbay.EINVALID, "Field \"appId\" is required: the app's appId from GET /api/v1/apps (or its key, e.g. \"shopify\").")
+	}
+	tk, err := s.toolkitByAppID(principal(r), app)
+	if err != nil {
+		return err
+	}
+	cfg := patchbay.NewAuthConfig{Toolkit: tk.Slug, Credentials: req.AuthConfig}
+	if req.Name != nil {
+		cfg.Name = *req.Name
+	}
+	if req.AuthScheme != nil {
+		cfg.Mode = patchbay.AuthMode(strings.ToUpper(strings.TrimSpace(*req.AuthScheme)))
+	}
+	cfg.Managed = req.UseComposioAuth != nil && *req.UseComposioAuth
+	if cfg.Mode == "" {
+		cfg.Managed = true // no scheme named: the toolkit's default
+	}
+	v, err := s.svc.CreateAuthConfig(r.Context(), principal(r), cfg)
+	if err != nil {
+		return err
+	}
+	writeLegacyIntegration(w, v, http.StatusOK, nil)
+	return nil
+}
+
+// toolkitByAppID finds a toolkit by its legacy appId, or by its slug in
+// any case. ENOTFOUND names what was asked for.
+func (s *Server) toolkitByAppID(p *patchbay.Principal, app string) (*patchbay.Toolkit, error) {
+	if tk, err := s.svc.FindToolkit(p, app); err == nil {
+		return tk, nil
+	}
+	tks, err := s.svc.Toolkits(p)
+	if err != nil {
+		return nil, err
+	}
+	for _, tk := range tks {
+		if strings.EqualFold(stableUUID(tk.Slug), app) {
+			return tk, nil
+		}
+	}
+	return nil, errorf(patchbay.ENOTFOUND, "App %q not found: appId must be an appId from GET /api/v1/apps or an app key.", patchbay.Truncate(app, 60))
 }

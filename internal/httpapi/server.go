@@ -92,6 +92,7 @@ func (s *Server) legacySurface() *httpserver.Surface {
 	project("GET /api/v1/apps/{name}", s.legacyGetApp)
 	project("POST /api/v2/integrations/create", s.legacyCreateIntegration)
 	project("POST /api/v2/integrations/get-or-create", s.legacyGetOrCreateIntegration)
+	project("POST /api/v1/integrations", s.legacyCreateV1Integration)
 	project("GET /api/v1/integrations", s.legacyListIntegrations)
 	project("GET /api/v1/integrations/{id}", s.legacyGetIntegration)
 	project("DELETE /api/v1/integrations/{id}", s.legacyDeleteIntegration)
@@ -103,6 +104,11 @@ func (s *Server) legacySurface() *httpserver.Surface {
 	project("POST /api/v1/connectedAccounts/{id}/disable", s.legacySetConnectionDisabled(true))
 	project("POST /api/v1/connectedAccounts/{id}/enable", s.legacySetConnectionDisabled(false))
 	project("POST /api/v1/connectedAccounts/{id}/reinitiate", s.legacyReinitiate)
+	project("GET /api/v1/connectedAccounts/{id}/info", s.legacyConnectionInfo)
+
+	project("GET /api/v2/actions", s.legacyListActions)
+	project("GET /api/v2/actions/{name}", s.legacyGetAction)
+	project("GET /api/v1/triggers", s.legacyListTriggers)
 	return sf
 }
 

@@ -409,7 +409,7 @@ func TestLegacyApps(t *testing.T) {
 			r.eq("auth_schemes.0.auth_mode", "API_KEY")
 			r.eq("auth_schemes.0.scheme_name", "serpapi_api_key")
 			r.eq("auth_schemes.0.fields", []any{map[string]any{
-				"name": "generic_api_key", "display_name": "API Key", "type": "string", "required": true,
+				"name": "generic_api_key", "displayName": "API Key", "display_name": "API Key", "type": "string", "required": true,
 				"expected_from_customer": true, "is_secret": true, "default": nil,
 				"description": r.at("auth_schemes.0.fields.0.description"),
 			}})

@@ -23,9 +23,12 @@ func stableUUID(name string) string {
 }
 
 // legacyField is composio-core's auth-scheme field / ExpectedInputFieldsDTO.
+// The display name goes under both spellings: the Node SDK reads
+// display_name, the Python SDK's model requires displayName.
 type legacyField struct {
 	Name                 string  `json:"name"`
-	DisplayName          string  `json:"display_name"`
+	DisplayName          string  `json:"displayName"`
+	DisplayNameSnake     string  `json:"display_name"`
 	Description          string  `json:"description"`
 	Type                 string  `json:"type"`
 	Required             bool    `json:"required"`
@@ -38,7 +41,7 @@ func toLegacyFields(fs []patchbay.Field) []legacyField {
 	out := make([]legacyField, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, legacyField{
-			Name: f.Name, DisplayName: f.DisplayName, Description: f.Description, Type: orString(f.Type, "string"),
+			Name: f.Name, DisplayName: f.DisplayName, DisplayNameSnake: f.DisplayName, Description: f.Description, Type: orString(f.Type, "string"),
 			Required: f.Required, ExpectedFromCustomer: f.Scope == patchbay.ScopeConnection, IsSecret: f.Secret, Default: f.Default,
 		})
 	}
