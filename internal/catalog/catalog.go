@@ -35,18 +35,33 @@ type Catalog struct {
 	bySlug     map[string]*patchbay.Toolkit // key: lowercase slug
 	toolkits   []*patchbay.Toolkit          // ordered by slug
 	categories []patchbay.Category          // unique, ordered by slug
+
+	tools          []*patchbay.Tool            // ordered by toolkit, then slug
+	toolBySlug     map[string]*patchbay.Tool   // key: the slug, upper case
+	toolsByToolkit map[string][]*patchbay.Tool // key: toolkit slug
 }
 
 var _ patchbay.Catalog = (*Catalog)(nil)
 
-// Load parses and validates every embedded toolkit file. The error lists
-// every problem found, each naming its file or toolkit.
+// Load parses and validates every embedded toolkit and tools file. The
+// error lists every problem found, each naming its file, toolkit or tool.
 func Load() (*Catalog, error) {
 	sub, err := fs.Sub(embedded, "toolkits")
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
-	return loadFS(sub)
+	c, err := loadFS(sub)
+	if err != nil {
+		return nil, err
+	}
+	tools, err := fs.Sub(embeddedTools, "tools")
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if err := loadTools(tools, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 var loadDefault = sync.OnceValues(Load)
@@ -171,4 +186,20 @@ func (c *Catalog) Toolkits() []*patchbay.Toolkit {
 // by slug.
 func (c *Catalog) Categories() []patchbay.Category {
 	return append([]patchbay.Category(nil), c.categories...)
+}
+
+// Tool finds a tool by slug, case-insensitively.
+func (c *Catalog) Tool(slug string) (*patchbay.Tool, bool) {
+	t, ok := c.toolBySlug[strings.ToUpper(slug)]
+	return t, ok
+}
+
+// Tools lists every tool, ordered by toolkit, then slug.
+func (c *Catalog) Tools() []*patchbay.Tool {
+	return append([]*patchbay.Tool(nil), c.tools...)
+}
+
+// ToolsOf lists a toolkit's tools, ordered by slug.
+func (c *Catalog) ToolsOf(toolkit string) []*patchbay.Tool {
+	return append([]*patchbay.Tool(nil), c.toolsByToolkit[strings.ToLower(toolkit)]...)
 }

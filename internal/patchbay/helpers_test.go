@@ -334,6 +334,11 @@ func (c catalog) Toolkits() []*patchbay.Toolkit {
 	return out
 }
 
+// The fixed toolkits have no tools.
+func (c catalog) Tool(string) (*patchbay.Tool, bool) { return nil, false }
+func (c catalog) Tools() []*patchbay.Tool            { return nil }
+func (c catalog) ToolsOf(string) []*patchbay.Tool    { return nil }
+
 // acme's only scheme needs a developer's secret in the auth config;
 // widget's takes the end user's API key and can be validated.
 var (

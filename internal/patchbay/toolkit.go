@@ -103,6 +103,31 @@ func (s *AuthScheme) Field(name string) (*Field, bool) {
 	return nil, false
 }
 
+// Canonical returns values keyed by the scheme's current field names: a
+// value held under an alias (credentials sealed by an earlier patchbay,
+// when the field had another name) is read as the field's. The current
+// name wins over an alias, and an earlier alias over a later one; keys
+// that name no field of the scheme are kept as they are. values is not
+// changed.
+func (s *AuthScheme) Canonical(values map[string]string) map[string]string {
+	out := make(map[string]string, len(values))
+	for k, v := range values {
+		if _, ok := s.Field(k); !ok {
+			out[k] = v
+		}
+	}
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		for _, n := range f.Names() {
+			if v, ok := values[n]; ok {
+				out[f.Name] = v
+				break
+			}
+		}
+	}
+	return out
+}
+
 // FieldScope tells who supplies a field and when.
 type FieldScope string
 
@@ -133,6 +158,11 @@ type Field struct {
 	// (mandatory for fields used in BaseURL, so a value cannot redirect
 	// credentials to another host).
 	Pattern string `json:"pattern,omitempty"`
+}
+
+// Names returns the field's name followed by its aliases.
+func (f *Field) Names() []string {
+	return append([]string{f.Name}, f.Aliases...)
 }
 
 // Valid reports whether v matches the field's pattern (if any).
@@ -203,4 +233,10 @@ type Catalog interface {
 	Toolkit(slug string) (*Toolkit, bool)
 	// Toolkits lists every toolkit, ordered by slug.
 	Toolkits() []*Toolkit
+	// Tool finds a tool by slug, case-insensitively.
+	Tool(slug string) (*Tool, bool)
+	// Tools lists every tool, ordered by toolkit, then slug.
+	Tools() []*Tool
+	// ToolsOf lists a toolkit's tools, ordered by slug.
+	ToolsOf(toolkit string) []*Tool
 }
