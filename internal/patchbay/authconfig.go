@@ -161,11 +161,9 @@ func (s *Service) authConfigView(ctx context.Context, rec *AuthConfigRecord) (*A
 	if err != nil {
 		return nil, err
 	}
-	creds := map[string]string{}
-	if rec.Credentials != nil {
-		if creds, err = s.openMap(rec.Credentials); err != nil {
-			return nil, err
-		}
+	creds, err := s.openCredentials(rec.Credentials, sc)
+	if err != nil {
+		return nil, err
 	}
 	return &AuthConfigView{AuthConfig: rec.AuthConfig, ToolkitDef: tk, Scheme: sc, Credentials: MaskCredentials(sc, creds), Connections: rec.Connections}, nil
 }

@@ -261,7 +261,7 @@ func (s *Service) connectionView(ctx context.Context, rec *ConnectionRecord, str
 		v.BaseURL = Expand(v.Scheme.BaseURL, nil)
 		return v, nil
 	}
-	creds, err := s.openMap(rec.Credentials)
+	creds, err := s.openCredentials(rec.Credentials, v.Scheme)
 	if err != nil {
 		if strict {
 			return nil, err
@@ -440,13 +440,11 @@ func (s *Service) RefreshConnection(ctx context.Context, p *Principal, id string
 		// trying the empty ones must not make it ACTIVE again.
 		return rec.ConnectedAccount, nil
 	}
-	creds := map[string]string{}
-	if rec.Credentials != nil {
-		if creds, err = s.openMap(rec.Credentials); err != nil {
-			return nil, err
-		}
-	}
 	tk, sc, err := s.schemeFor(rec.Toolkit, rec.Mode)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.openCredentials(rec.Credentials, sc)
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func checkFields(tk *Toolkit, sc *AuthScheme, scope FieldScope, values map[strin
 // mentioned reports whether values names f (or an alias) with a non-empty
 // value.
 func mentioned(f *Field, values map[string]any) bool {
-	for _, n := range append([]string{f.Name}, f.Aliases...) {
+	for _, n := range f.Names() {
 		if v, ok := values[n]; ok && v != nil && v != "" {
 			return true
 		}
@@ -152,8 +152,11 @@ func (s *Service) sealMap(ref SecretRef, m map[string]string) (StoredSecret, err
 	return StoredSecret{Ref: ref, Term: term, Sealed: sealed}, nil
 }
 
-// openMap opens a sealed string map.
-func (s *Service) openMap(st *StoredSecret) (map[string]string, error) {
+// openCredentials opens sealed credentials (none when st is nil) and reads
+// them under sc's current field names, so values sealed under a name that
+// is now an alias keep working: everything that uses stored credentials
+// (masked views, base URLs, injection) goes through here.
+func (s *Service) openCredentials(st *StoredSecret, sc *AuthScheme) (map[string]string, error) {
 	if st == nil {
 		return map[string]string{}, nil
 	}
@@ -165,7 +168,7 @@ func (s *Service) openMap(st *StoredSecret) (map[string]string, error) {
 	if err := json.Unmarshal([]byte(pt.Reveal()), &m); err != nil {
 		return nil, &Error{Code: EINTERNAL, Message: "decode sealed credentials", Err: err}
 	}
-	return m, nil
+	return sc.Canonical(m), nil
 }
 
 // MaskValue hides a secret value, keeping at most a quarter of it, and at
