@@ -133,8 +133,9 @@ func (a *App) init(ctx context.Context, root patchbay.Secret) error {
 	if a.opts.Outbound != nil {
 		oc = *a.opts.Outbound
 	}
+	out := outbound.New(oc)
 	sc := patchbay.Config{
-		Store: a.store, Sealer: sealer{a.keyring, a.store}, Catalog: cat, Checker: outbound.New(oc),
+		Store: a.store, Sealer: sealer{a.keyring, a.store}, Catalog: cat, Checker: out, Caller: out,
 		Watcher: a.watcher, Auth: a.opts.Auth, Now: time.Now, Rand: rand.Reader, Log: a.log,
 	}
 	if f, ok := a.store.(patchbay.Fence); ok {

@@ -55,8 +55,14 @@ func legacyEnvelope(w http.ResponseWriter, r *http.Request, f *httpserver.Failur
 }
 
 // v3Envelope writes a failure as the v3.1 API does: {"error": {…}}.
+// A missing connected account carries Composio's code 1803, the only
+// code @composio/core reads (ComposioConnectedAccountNotFoundError).
 func v3Envelope(w http.ResponseWriter, r *http.Request, f *httpserver.Failure) {
-	writeJSON(w, f.Status, v3Error{Error: v3ErrorBody{Message: f.Message, Code: f.Status, Slug: f.Code, Status: f.Status, RequestID: f.RequestID, Errors: []any{}}})
+	code := f.Status
+	if f.Code == patchbay.ENOACCOUNT {
+		code = 1803
+	}
+	writeJSON(w, f.Status, v3Error{Error: v3ErrorBody{Message: f.Message, Code: code, Slug: f.Code, Status: f.Status, RequestID: f.RequestID, Errors: []any{}}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) { httpserver.WriteJSON(w, status, v) }

@@ -108,6 +108,8 @@ func (s *Server) legacySurface() *httpserver.Surface {
 
 	project("GET /api/v2/actions", s.legacyListActions)
 	project("GET /api/v2/actions/{name}", s.legacyGetAction)
+	project("POST /api/v2/actions/{name}/execute", s.legacyExecuteAction)
+	project("POST /api/v2/actions/proxy", s.legacyProxy)
 	project("GET /api/v1/triggers", s.legacyListTriggers)
 	return sf
 }
@@ -139,6 +141,11 @@ func (s *Server) v3Surface() *httpserver.Surface {
 	project("GET", "/toolkits/categories", s.toolkitCategories)
 	project("POST", "/toolkits/multi", s.multiToolkits)
 	project("GET", "/toolkits/{slug}", s.getToolkit)
+	project("GET", "/tools", s.listTools)
+	project("GET", "/tools/enum", s.toolsEnum)
+	project("GET", "/tools/{slug}", s.getTool)
+	project("POST", "/tools/execute/proxy", s.proxyExecute)
+	project("POST", "/tools/execute/{slug}", s.executeTool)
 	project("POST", "/auth_configs", s.createAuthConfig)
 	project("GET", "/auth_configs", s.listAuthConfigs)
 	project("GET", "/auth_configs/{id}", s.getAuthConfig)

@@ -24,6 +24,7 @@ var statuses = map[string]int{
 	patchbay.ERATELIMIT:    http.StatusTooManyRequests,
 	patchbay.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	patchbay.EINTERNAL:     http.StatusInternalServerError,
+	patchbay.ENOACCOUNT:    http.StatusBadRequest, // Composio's 1803
 }
 
 // ErrMethod marks a request whose path exists for other methods only.

@@ -31,9 +31,23 @@ type Config struct {
 	// resolve to a guarded range (e.g. an internal mirror, or 127.0.0.1 in
 	// tests).
 	AllowHosts []string
-	// Timeout bounds one upstream call (default 15s).
+	// Timeout bounds one upstream call (default 30s).
 	Timeout time.Duration
+	// MaxResponseBytes caps an answer patchbay reads from an app (default
+	// 10 MiB); a larger one fails the call.
+	MaxResponseBytes int64
+	// RetryAfterCap is the longest Retry-After patchbay waits out, once,
+	// for an idempotent call answered 429 or 503 (default 5s; a longer
+	// wait is passed on to the caller instead).
+	RetryAfterCap time.Duration
 }
+
+// Default limits.
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultMaxResponseBytes = 10 << 20
+	DefaultRetryAfterCap    = 5 * time.Second
+)
 
 // Client calls apps. It implements patchbay.CredentialChecker.
 type Client struct {
@@ -46,7 +60,13 @@ var _ patchbay.CredentialChecker = (*Client)(nil)
 // New returns a Client for cfg.
 func New(cfg Config) *Client {
 	if cfg.Timeout == 0 {
-		cfg.Timeout = 15 * time.Second
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxResponseBytes == 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.RetryAfterCap == 0 {
+		cfg.RetryAfterCap = DefaultRetryAfterCap
 	}
 	allowed := map[string]bool{}
 	for _, h := range cfg.AllowHosts {
@@ -76,7 +96,8 @@ func New(cfg Config) *Client {
 		Proxy:                 nil, // an environment proxy would bypass the guard
 		DialContext:           allowNamed(dialer, allowed),
 		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   16,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64, // keep-alive to busy apps under load
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: cfg.Timeout,
@@ -142,8 +163,9 @@ func (c *Client) BaseURL(tk *patchbay.Toolkit, sc *patchbay.AuthScheme, creds ma
 	return u, nil
 }
 
-// Request builds a credentialed request to path (relative to the base URL).
-func (c *Client) Request(ctx context.Context, tk *patchbay.Toolkit, sc *patchbay.AuthScheme, creds map[string]string, method, path string, body io.Reader) (*http.Request, error) {
+// Request builds a credentialed request to path (relative to the base URL),
+// with header set before the credentials are injected.
+func (c *Client) Request(ctx context.Context, tk *patchbay.Toolkit, sc *patchbay.AuthScheme, creds map[string]string, method, path string, body io.Reader, header http.Header) (*http.Request, error) {
 	base, err := c.BaseURL(tk, sc, creds)
 	if err != nil {
 		return nil, err
@@ -169,6 +191,9 @@ func (c *Client) Request(ctx context.Context, tk *patchbay.Toolkit, sc *patchbay
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, err
+	}
+	for k, vs := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	Inject(req, sc, creds)
 	return req, nil
@@ -201,7 +226,7 @@ func (c *Client) Check(ctx context.Context, tk *patchbay.Toolkit, sc *patchbay.A
 	if sc.TestRequest == nil {
 		return false, "", errors.New("outbound: no test request")
 	}
-	req, err := c.Request(ctx, tk, sc, creds, orGET(sc.TestRequest.Method), sc.TestRequest.Path, nil)
+	req, err := c.Request(ctx, tk, sc, creds, orGET(sc.TestRequest.Method), sc.TestRequest.Path, nil, nil)
 	if err != nil {
 		return false, "", err
 	}

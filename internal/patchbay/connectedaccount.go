@@ -46,6 +46,10 @@ type ConnectedAccount struct {
 // Field names under which sealed credentials are stored.
 const FieldCredentials = "credentials"
 
+// FieldAccessToken is the connection field an OAuth2 scheme injects: filled
+// in by the OAuth flow, or given to import a token obtained elsewhere.
+const FieldAccessToken = "access_token"
+
 // CredentialsRef is where a record's credentials are sealed.
 func CredentialsRef(projectID, recordID string) SecretRef {
 	return SecretRef{ProjectID: projectID, Record: recordID, Field: FieldCredentials}
@@ -157,12 +161,14 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 	if err != nil {
 		return nil, err
 	}
-	if !sc.Mode.UserSupplied() {
-		return nil, Errorf(EINVALID, "Connections through %s auth configs need the OAuth flow, which this patchbay does not offer yet; use an API key, bearer token or basic scheme.", sc.Mode)
-	}
 	creds, err := checkFields(tk, sc, ScopeConnection, n.Values)
 	if err != nil {
 		return nil, err
+	}
+	// An OAuth connection is made by the OAuth flow, or by importing a
+	// token obtained elsewhere (its access_token field).
+	if !sc.Mode.UserSupplied() && creds[FieldAccessToken] == "" {
+		return nil, Errorf(EINVALID, "Connections through %s auth configs need the OAuth flow, which this patchbay does not offer yet; import a token obtained elsewhere as access_token, or use an API key, bearer token or basic scheme.", sc.Mode)
 	}
 	if len(n.Labels) > 50 {
 		return nil, Errorf(EINVALID, "labels may hold at most 50 entries.")

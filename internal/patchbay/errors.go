@@ -7,15 +7,16 @@ import (
 
 // Error codes. Each surface maps a code to a status in exactly one place.
 const (
-	EINVALID      = "invalid"      // the request is malformed or names something impossible
-	EUNAUTHORIZED = "unauthorized" // no, or no valid, credential
-	EFORBIDDEN    = "forbidden"    // a valid credential whose role may not do this
-	ENOTFOUND     = "not_found"    // no such thing in the caller's scope
-	ECONFLICT     = "conflict"     // the thing exists already, or its state forbids the change
-	ETOOLARGE     = "too_large"    // the request body is over the limit
-	ERATELIMIT    = "rate_limited" // too many requests
-	EUNAVAILABLE  = "unavailable"  // a dependency is down; retrying may help
-	EINTERNAL     = "internal"     // a bug; the message never reaches a client
+	EINVALID      = "invalid"                     // the request is malformed or names something impossible
+	EUNAUTHORIZED = "unauthorized"                // no, or no valid, credential
+	EFORBIDDEN    = "forbidden"                   // a valid credential whose role may not do this
+	ENOTFOUND     = "not_found"                   // no such thing in the caller's scope
+	ECONFLICT     = "conflict"                    // the thing exists already, or its state forbids the change
+	ETOOLARGE     = "too_large"                   // the request body is over the limit
+	ERATELIMIT    = "rate_limited"                // too many requests
+	EUNAVAILABLE  = "unavailable"                 // a dependency is down; retrying may help
+	EINTERNAL     = "internal"                    // a bug; the message never reaches a client
+	ENOACCOUNT    = "connected_account_not_found" // a call needs a connected account and none matches
 )
 
 // Error is a domain error: a code and a message that is safe to show a client.

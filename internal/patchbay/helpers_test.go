@@ -3,7 +3,9 @@ package patchbay_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,7 @@ type env struct {
 	clock   *clock
 	log     *slog.Logger
 	checker *fakeChecker
+	caller  *fakeCaller
 	cfg     patchbay.Config // what svc was made from
 	svc     *patchbay.Service
 	auth    *patchbay.Authenticator // svc's
@@ -97,7 +100,7 @@ func MustEnvOn(t *testing.T, st *sqlite.Store) *env {
 // the default Config as edit changes it (edit may be nil).
 func MustEnvWith(t *testing.T, st *sqlite.Store, edit func(e *env, cfg *patchbay.Config)) *env {
 	t.Helper()
-	e := &env{t: t, ctx: context.Background(), st: st, clock: newClock(), log: testLogger(t), checker: &fakeChecker{}}
+	e := &env{t: t, ctx: context.Background(), st: st, clock: newClock(), log: testLogger(t), checker: &fakeChecker{}, caller: &fakeCaller{}}
 	root, err := keyring.NewRootKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +112,7 @@ func MustEnvWith(t *testing.T, st *sqlite.Store, edit func(e *env, cfg *patchbay
 		t.Fatal(err)
 	}
 	e.cfg = patchbay.Config{
-		Store: st, Sealer: storeKeyring{e.kr, st}, Catalog: testCatalog, Checker: e.checker,
+		Store: st, Sealer: storeKeyring{e.kr, st}, Catalog: testCatalog, Checker: e.checker, Caller: e.caller,
 		Now: e.clock.Now, Rand: rand.Reader, Log: e.log,
 	}
 	if edit != nil {
@@ -334,10 +337,74 @@ func (c catalog) Toolkits() []*patchbay.Toolkit {
 	return out
 }
 
-// The fixed toolkits have no tools.
-func (c catalog) Tool(string) (*patchbay.Tool, bool) { return nil, false }
-func (c catalog) Tools() []*patchbay.Tool            { return nil }
-func (c catalog) ToolsOf(string) []*patchbay.Tool    { return nil }
+// widget has one tool; acme none.
+func (c catalog) Tool(slug string) (*patchbay.Tool, bool) {
+	if strings.EqualFold(slug, widgetGet.Slug) {
+		return widgetGet, true
+	}
+	return nil, false
+}
+func (c catalog) Tools() []*patchbay.Tool { return []*patchbay.Tool{widgetGet} }
+func (c catalog) ToolsOf(toolkit string) []*patchbay.Tool {
+	if strings.EqualFold(toolkit, "widget") {
+		return []*patchbay.Tool{widgetGet}
+	}
+	return nil
+}
+
+// widgetGet reads one widget: GET /widgets/{id}?verbose=.
+var widgetGet = &patchbay.Tool{
+	Slug: "WIDGET_GET_WIDGET", Name: "Get a widget", Description: "Reads one widget.", Toolkit: "widget", Version: "20261201_00",
+	Tags:            []string{"important"},
+	InputParameters: json.RawMessage(`{"type":"object","properties":{"id":{"type":"string"},"verbose":{"type":"boolean"}},"required":["id"]}`),
+	Request:         patchbay.ToolRequest{Method: "GET", Path: "/widgets/{id}", Args: map[string]string{"id": "path", "verbose": "query"}},
+	Check: func(args map[string]any) []string {
+		var v []string
+		if _, ok := args["id"].(string); !ok {
+			v = append(v, "arguments: missing property 'id' (a string)")
+		}
+		if x, ok := args["verbose"]; ok {
+			if _, isBool := x.(bool); !isBool {
+				v = append(v, "arguments.verbose: want a boolean")
+			}
+		}
+		return v
+	},
+}
+
+// fakeCaller records the calls the Service makes to apps and answers
+// them with status and body.
+type fakeCaller struct {
+	mu     sync.Mutex
+	calls  []fakeCall
+	status int
+	body   string
+	err    error
+}
+
+type fakeCall struct {
+	toolkit string
+	creds   map[string]string
+	req     *patchbay.UpstreamRequest
+}
+
+func (c *fakeCaller) Call(_ context.Context, tk *patchbay.Toolkit, _ *patchbay.AuthScheme, creds map[string]string, r *patchbay.UpstreamRequest) (*patchbay.UpstreamResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, fakeCall{toolkit: tk.Slug, creds: creds, req: r})
+	if c.err != nil {
+		return nil, c.err
+	}
+	status := c.status
+	if status == 0 {
+		status = 200
+	}
+	return &patchbay.UpstreamResponse{Status: status, Body: []byte(c.body)}, nil
+}
+
+func (c *fakeCaller) BaseURL(tk *patchbay.Toolkit, sc *patchbay.AuthScheme, creds map[string]string) (*url.URL, error) {
+	return url.Parse(patchbay.Expand(sc.BaseURL, creds))
+}
 
 // acme's only scheme needs a developer's secret in the auth config;
 // widget's takes the end user's API key and can be validated.

@@ -18,6 +18,7 @@ const (
 	ViewConnections   Permission = "connected_account.view"
 	ManageConnections Permission = "connected_account.manage" // connect, enable, disable, refresh, revoke, delete
 	ManageKeyring     Permission = "keyring.manage"
+	ExecuteTools      Permission = "tool.execute" // run tools and the proxy for the project's users
 )
 
 // Policy is who may do what: the only such table. Members build with
@@ -37,6 +38,7 @@ var Policy = map[Permission][]Role{
 	ViewConnections:   {RoleOwner, RoleAdmin, RoleMember},
 	ManageConnections: {RoleOwner, RoleAdmin, RoleMember},
 	ManageKeyring:     {RoleOwner},
+	ExecuteTools:      {RoleOwner, RoleAdmin, RoleMember},
 }
 
 // Allows reports whether role may do perm.

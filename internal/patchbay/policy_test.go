@@ -19,6 +19,7 @@ var permissions = []patchbay.Permission{
 	patchbay.ViewAuthConfigs, patchbay.ManageAuthConfigs,
 	patchbay.ViewConnections, patchbay.ManageConnections,
 	patchbay.ManageKeyring,
+	patchbay.ExecuteTools,
 }
 
 var roles = []patchbay.Role{patchbay.RoleOwner, patchbay.RoleAdmin, patchbay.RoleMember}
@@ -300,6 +301,22 @@ var policyCalls = map[patchbay.Permission][]policyCall{
 		{"DeleteConnection", func(e *env, w actingAs) func() error {
 			ca := e.freshConnection()
 			return func() error { return e.svc.DeleteConnection(e.ctx, w.project, ca.ID) }
+		}},
+	},
+	patchbay.ExecuteTools: {
+		{"ExecuteTool", func(e *env, w actingAs) func() error {
+			ca := e.freshConnection()
+			return func() error {
+				_, err := e.svc.ExecuteTool(e.ctx, w.project, patchbay.ToolCall{Tool: "WIDGET_GET_WIDGET", ConnectedAccountID: ca.ID, Arguments: map[string]any{"id": "w1"}})
+				return err
+			}
+		}},
+		{"Proxy", func(e *env, w actingAs) func() error {
+			ca := e.freshConnection()
+			return func() error {
+				_, err := e.svc.Proxy(e.ctx, w.project, patchbay.ProxyCall{ConnectedAccountID: ca.ID, Endpoint: "/me", Method: "GET"})
+				return err
+			}
 		}},
 	},
 	patchbay.ManageKeyring: {

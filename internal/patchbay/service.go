@@ -22,6 +22,7 @@ type Service struct {
 	keyring Keyring // nil when the sealer cannot rotate
 	catalog Catalog
 	checker CredentialChecker
+	caller  Caller
 	fence   Fence
 	auth    *Authenticator
 	now     func() time.Time
@@ -47,6 +48,9 @@ type Config struct {
 	// Checker tries credentials against the app (validate_credentials);
 	// nil means credentials cannot be checked.
 	Checker CredentialChecker
+	// Caller sends tools' and proxied requests to apps; nil means tools
+	// cannot run.
+	Caller Caller
 	// Watcher tells the key cache about revocations made by other
 	// processes; nil only for a store no other process writes to.
 	Watcher Watcher
@@ -72,7 +76,7 @@ type Keyring interface {
 // NewService returns a Service for cfg. Start it to watch for revocations.
 func NewService(cfg Config) *Service {
 	s := &Service{
-		store: cfg.Store, sealer: cfg.Sealer, catalog: cfg.Catalog, checker: cfg.Checker, fence: cfg.Fence,
+		store: cfg.Store, sealer: cfg.Sealer, catalog: cfg.Catalog, checker: cfg.Checker, caller: cfg.Caller, fence: cfg.Fence,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Log,
 	}
 	s.keyring, _ = cfg.Sealer.(Keyring)

@@ -2,6 +2,7 @@ package patchbay
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A Tool is one action an agent can take in an app for a user: an LLM
@@ -352,4 +354,120 @@ func jsonPointer(v any, p string) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// An UpstreamResponse is an app's answer to one call.
+type UpstreamResponse struct {
+	Status   int
+	Header   http.Header
+	Body     []byte
+	Duration time.Duration
+}
+
+// Caller sends requests to apps with a connection's credentials: tools'
+// requests and proxied ones. Implementations guard where they connect.
+type Caller interface {
+	Call(ctx context.Context, tk *Toolkit, sc *AuthScheme, creds map[string]string, r *UpstreamRequest) (*UpstreamResponse, error)
+	// BaseURL is where a connection's requests go: the scheme's base URL
+	// filled from the credentials, or the operator's override.
+	BaseURL(tk *Toolkit, sc *AuthScheme, creds map[string]string) (*url.URL, error)
+}
+
+// Tool finds a tool by slug, case-insensitively. ENOTFOUND if the catalog
+// has none.
+func (s *Service) Tool(p *Principal, slug string) (*Tool, error) {
+	if p == nil {
+		return nil, errNoPrincipal
+	}
+	t, ok := s.catalog.Tool(slug)
+	if !ok {
+		return nil, Errorf(ENOTFOUND, "Tool %q not found.", Truncate(slug, 80))
+	}
+	return t, nil
+}
+
+// ToolFilter selects tools. Empty fields select everything.
+type ToolFilter struct {
+	Toolkits  []string // toolkit slugs, any case
+	Slugs     []string // tool slugs, any case
+	Tags      []string // a tool matches if it has any of them
+	Important bool     // only tools tagged important, where the toolkit has any
+	// Search matches words in the slug, name and description, all of them,
+	// case-insensitively.
+	Search string
+	// After is the slug the previous page ended with; Limit caps the page
+	// (0: no cap).
+	After string
+	Limit int
+}
+
+// Tools lists the catalog's tools that f selects, ordered by toolkit and
+// slug, and how many match in all. EINVALID names an unknown toolkit.
+func (s *Service) Tools(p *Principal, f ToolFilter) ([]*Tool, int, error) {
+	if p == nil {
+		return nil, 0, errNoPrincipal
+	}
+	var pool []*Tool
+	if len(f.Toolkits) > 0 {
+		for _, slug := range f.Toolkits {
+			tk, ok := s.catalog.Toolkit(slug)
+			if !ok {
+				return nil, 0, Errorf(EINVALID, "Unknown toolkit %q.", Truncate(slug, 60))
+			}
+			pool = append(pool, s.catalog.ToolsOf(tk.Slug)...)
+		}
+	} else {
+		pool = s.catalog.Tools()
+	}
+	slugs := map[string]bool{}
+	for _, sl := range f.Slugs {
+		slugs[strings.ToUpper(strings.TrimSpace(sl))] = true
+	}
+	words := strings.Fields(strings.ToLower(f.Search))
+	// "important" narrows a toolkit only if it marks any tool so: a
+	// toolkit without the tag still lists its tools.
+	marked := map[string]bool{}
+	if f.Important {
+		for _, t := range pool {
+			if t.Important() {
+				marked[t.Toolkit] = true
+			}
+		}
+	}
+	var out []*Tool
+	for _, t := range pool {
+		switch {
+		case len(slugs) > 0 && !slugs[t.Slug]:
+		case len(f.Tags) > 0 && !slices.ContainsFunc(f.Tags, func(tag string) bool {
+			return slices.ContainsFunc(t.Tags, func(x string) bool { return strings.EqualFold(x, tag) })
+		}):
+		case f.Important && marked[t.Toolkit] && !t.Important():
+		case len(words) > 0 && !matchesAll(t, words):
+		default:
+			out = append(out, t)
+		}
+	}
+	total := len(out)
+	if f.After != "" {
+		after := strings.ToUpper(f.After)
+		i := slices.IndexFunc(out, func(t *Tool) bool { return t.Slug == after })
+		if i < 0 {
+			return nil, 0, Errorf(EINVALID, "The cursor names no tool of this listing.")
+		}
+		out = out[i+1:]
+	}
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, total, nil
+}
+
+func matchesAll(t *Tool, words []string) bool {
+	text := strings.ToLower(t.Slug + " " + strings.ReplaceAll(t.Slug, "_", " ") + " " + t.Name + " " + t.Description)
+	for _, w := range words {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
 }
