@@ -221,7 +221,31 @@ func (v *validator) fields(where string, fields []patchbay.Field) map[string]*pa
 			}
 		}
 	}
+	v.aliases(where, fields, byName)
 	return byName
+}
+
+// aliases checks that every alias names one field only: not a field of the
+// scheme, nor an alias of another, so a value given under it (or stored
+// under it by an earlier patchbay) has one place to go.
+func (v *validator) aliases(where string, fields []patchbay.Field, byName map[string]*patchbay.Field) {
+	aliasOf := map[string]string{}
+	for _, f := range fields {
+		for _, a := range f.Aliases {
+			if !fieldNameRE.MatchString(a) {
+				v.problemf(where, "field %q: alias %q must match %s", f.Name, a, fieldNameRE)
+			}
+			if _, isField := byName[a]; isField {
+				v.problemf(where, "field %q: alias %q is the name of a field", f.Name, a)
+				continue
+			}
+			if other, dup := aliasOf[a]; dup {
+				v.problemf(where, "field %q: alias %q is already an alias of field %q", f.Name, a, other)
+				continue
+			}
+			aliasOf[a] = f.Name
+		}
+	}
 }
 
 // baseURL checks that the base URL is a fixed https origin whose

@@ -157,6 +157,12 @@ func TestValidateRejects(t *testing.T) {
 			f.Pattern, f.Default = "^[a-z]+$", new(string)
 			*f.Default = "Bob"
 		}, `field "username": default "Bob" does not match its pattern`},
+		{"alias with space", func(t *patchbay.Toolkit) { fieldOf(t, basic, "username").Aliases = []string{"user name"} }, `field "username": alias "user name" must match`},
+		{"alias names a field", func(t *patchbay.Toolkit) { fieldOf(t, basic, "username").Aliases = []string{"password"} }, `field "username": alias "password" is the name of a field`},
+		{"alias of two fields", func(t *patchbay.Toolkit) {
+			fieldOf(t, basic, "username").Aliases = []string{"login"}
+			fieldOf(t, basic, "password").Aliases = []string{"secret", "login"}
+		}, `field "password": alias "login" is already an alias of field "username"`},
 
 		// base_url.
 		{"http base url", func(t *patchbay.Toolkit) { scheme(t, basic).BaseURL = "http://api.acme.example" }, `BASIC scheme: base_url "http://api.acme.example" must be an absolute https URL`},
@@ -181,6 +187,10 @@ func TestValidateRejects(t *testing.T) {
 		{"inject unknown placeholder", func(t *patchbay.Toolkit) {
 			scheme(t, api).Inject.Headers["Authorization"] = "Bearer {{apikey}}"
 		}, `API_KEY scheme: inject header "Authorization" uses {{apikey}}, which is not a field of this scheme`},
+		{"inject names an alias", func(t *patchbay.Toolkit) {
+			fieldOf(t, api, "api_key").Aliases = []string{"key"}
+			scheme(t, api).Inject.Headers["Authorization"] = "Bearer {{key}}"
+		}, `inject header "Authorization" uses {{key}}, which is not a field of this scheme`},
 		{"inject malformed placeholder", func(t *patchbay.Toolkit) {
 			scheme(t, api).Inject.Headers["Authorization"] = "Bearer {{api_key"
 		}, `inject header "Authorization" "Bearer {{api_key" has a malformed placeholder`},
