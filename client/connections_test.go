@@ -106,8 +106,8 @@ func TestInitiateConnection(t *testing.T) {
 		// The server's validation reaches the caller as ErrInvalid.
 		_, err = e.c.InitiateConnection(ctx(t), "user-3", acID, client.InitiateOptions{Scheme: client.SchemeAPIKey})
 		e.wantErr(t, err, client.ErrInvalid, "generic_api_key")
-		_, err = e.c.InitiateConnection(ctx(t), "user-3", acID, client.InitiateOptions{Scheme: client.SchemeAPIKey, Credentials: map[string]string{"apikey": userKey}})
-		e.wantErr(t, err, client.ErrInvalid, `"apikey" is not a field`, "generic_api_key")
+		_, err = e.c.InitiateConnection(ctx(t), "user-3", acID, client.InitiateOptions{Scheme: client.SchemeAPIKey, Credentials: map[string]string{"serpapi_key": userKey}})
+		e.wantErr(t, err, client.ErrInvalid, `"serpapi_key" is not a field`, "generic_api_key")
 		_, err = e.c.InitiateConnection(ctx(t), "user-3", acID, client.InitiateOptions{Scheme: client.SchemeBearerToken, Credentials: map[string]string{"token": userKey}})
 		e.wantErr(t, err, client.ErrInvalid, "API_KEY", "BEARER_TOKEN")
 		_, err = e.c.InitiateConnection(ctx(t), "", acID, opts)

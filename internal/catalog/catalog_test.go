@@ -102,27 +102,27 @@ func TestShippedToolkits(t *testing.T) {
 		basic  = func(f ...string) schemeWant { return schemeWant{patchbay.AuthBasic, f} }
 	)
 	want := map[string][]schemeWant{
-		"airtable":   {bearer},
+		"airtable":   {apiKey("generic_api_key"), bearer},
 		"anthropic":  {apiKey("api_key")},
 		"asana":      {oauth2, bearer},
-		"brevo":      {apiKey("api_key")},
+		"brevo":      {apiKey("generic_api_key")},
 		"discord":    {oauth2},
 		"exa":        {apiKey("generic_api_key")},
 		"firecrawl":  {apiKey("generic_api_key")},
 		"github":     {oauth2, bearer},
 		"hackernews": {{patchbay.AuthNoAuth, nil}},
-		"hubspot":    {oauth2, bearer},
-		"jira":       {basic("subdomain", "username", "password")},
-		"linear":     {oauth2, apiKey("api_key")},
-		"mailchimp":  {apiKey("dc", "api_key")},
-		"notion":     {oauth2, apiKey("api_key")},
+		"hubspot":    {oauth2, apiKey("generic_api_key"), bearer},
+		"jira":       {apiKey("subdomain", "generic_id", "generic_api_key"), basic("subdomain", "username", "password")},
+		"linear":     {oauth2, apiKey("generic_api_key")},
+		"mailchimp":  {apiKey("subdomain", "generic_api_key")},
+		"notion":     {oauth2, apiKey("generic_api_key")},
 		"openai":     {apiKey("api_key")},
-		"pipedrive":  {apiKey("api_key")},
-		"sendgrid":   {apiKey("api_key")},
+		"pipedrive":  {apiKey("generic_api_key")},
+		"sendgrid":   {apiKey("generic_api_key")},
 		"serpapi":    {apiKey("generic_api_key")},
-		"shopify":    {apiKey("shop", "api_key")},
+		"shopify":    {apiKey("subdomain", "generic_api_key")},
 		"slack":      {oauth2, bearer},
-		"stripe":     {apiKey("api_key"), oauth2},
+		"stripe":     {apiKey("generic_api_key"), oauth2},
 		"tavily":     {apiKey("generic_api_key")},
 		"telegram":   {apiKey("api_key")},
 		"trello":     {apiKey("api_key", "token")},
@@ -169,9 +169,11 @@ func TestBaseURLsAndTests(t *testing.T) {
 		{"stripe", patchbay.AuthAPIKey, "https://api.stripe.com/v1", "/balance"},
 		{"github", patchbay.AuthBearerToken, "https://api.github.com", "/user"},
 		{"serpapi", patchbay.AuthAPIKey, "https://serpapi.com", "/account"},
-		{"shopify", patchbay.AuthAPIKey, "https://{{shop}}.myshopify.com/admin/api/2024-10", "/shop.json"},
+		{"shopify", patchbay.AuthAPIKey, "https://{{subdomain}}.myshopify.com/admin/api/2024-10", "/shop.json"},
 		{"zendesk", patchbay.AuthAPIKey, "https://{{subdomain}}.zendesk.com/api/v2", "/users/me.json"},
+		{"jira", patchbay.AuthAPIKey, "https://{{subdomain}}.atlassian.net", "/rest/api/3/myself"},
 		{"jira", patchbay.AuthBasic, "https://{{subdomain}}.atlassian.net", "/rest/api/3/myself"},
+		{"mailchimp", patchbay.AuthAPIKey, "https://{{subdomain}}.api.mailchimp.com/3.0", "/ping"},
 		{"telegram", patchbay.AuthAPIKey, "https://api.telegram.org", "/getMe"},
 	}
 	c := MustLoad(t)
@@ -198,11 +200,24 @@ func TestBaseURLsAndTests(t *testing.T) {
 	if q := serpapi.AuthSchemes[0].Inject.Query; q["api_key"] != "{{generic_api_key}}" {
 		t.Errorf("serpapi injects query %v", q)
 	}
-	for _, slug := range []string{"jira", "twilio"} {
-		tk, _ := c.Toolkit(slug)
-		if b := tk.AuthSchemes[0].Inject.Basic; b == nil || b.Username != "{{username}}" || b.Password != "{{password}}" {
-			t.Errorf("%s injects basic %+v", slug, b)
+	for _, basic := range []struct {
+		slug               string
+		mode               patchbay.AuthMode
+		username, password string
+	}{
+		{"jira", patchbay.AuthAPIKey, "{{generic_id}}", "{{generic_api_key}}"},
+		{"jira", patchbay.AuthBasic, "{{username}}", "{{password}}"},
+		{"twilio", patchbay.AuthBasic, "{{username}}", "{{password}}"},
+	} {
+		tk, _ := c.Toolkit(basic.slug)
+		s, _ := tk.Scheme(basic.mode)
+		if b := s.Inject.Basic; b == nil || b.Username != basic.username || b.Password != basic.password {
+			t.Errorf("%s %s injects basic %+v, want %s:%s", basic.slug, basic.mode, b, basic.username, basic.password)
 		}
+	}
+	shopify, _ := c.Toolkit("shopify")
+	if h := shopify.AuthSchemes[0].Inject.Headers; h["X-Shopify-Access-Token"] != "{{generic_api_key}}" {
+		t.Errorf("shopify injects %v", h)
 	}
 	for _, slug := range []string{"github", "slack"} {
 		tk, _ := c.Toolkit(slug)
@@ -217,7 +232,7 @@ func TestBaseURLsAndTests(t *testing.T) {
 // name that tries to point elsewhere does not pass the field's pattern.
 func TestShopValuesStayOnShopify(t *testing.T) {
 	tk, _ := MustLoad(t).Toolkit("shopify")
-	shop, _ := tk.AuthSchemes[0].Field("shop")
+	shop, _ := tk.AuthSchemes[0].Field("subdomain")
 	for _, v := range []string{"acme", "acme-store-2"} {
 		if !shop.Valid(v) {
 			t.Errorf("shop %q rejected", v)
@@ -226,7 +241,7 @@ func TestShopValuesStayOnShopify(t *testing.T) {
 	for _, v := range []string{"evil.example/x?", "evil.example#", "user@evil.example", "evil.example:443/", "acme.evil", ""} {
 		if shop.Valid(v) {
 			t.Errorf("shop %q accepted; it would send the token to %s", v,
-				patchbay.Expand(tk.AuthSchemes[0].BaseURL, map[string]string{"shop": v}))
+				patchbay.Expand(tk.AuthSchemes[0].BaseURL, map[string]string{"subdomain": v}))
 		}
 	}
 }

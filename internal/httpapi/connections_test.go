@@ -39,7 +39,9 @@ func TestConnectionCreateAndGet(t *testing.T) {
 				map[string]string{"username": "AC0123456789abcdef0123456789abcdef"}},
 			{"jira", "BASIC", map[string]string{"password": "jira-SECRETVALUE-api-token-42"},
 				map[string]string{"subdomain": "acme", "username": "dev@acme.example"}},
-			{"shopify", "API_KEY", map[string]string{"api_key": "shpat_SECRETVALUE0123456789"}, map[string]string{"shop": "acme-store"}},
+			{"jira", "API_KEY", map[string]string{"generic_api_key": "jira-SECRETVALUE-api-token-43"},
+				map[string]string{"subdomain": "acme", "generic_id": "dev@acme.example"}},
+			{"shopify", "API_KEY", map[string]string{"generic_api_key": "shpat_SECRETVALUE0123456789"}, map[string]string{"subdomain": "acme-store"}},
 		}
 		for _, c := range cases {
 			ac := a.createAuthConfig(c.toolkit, c.scheme, nil)
@@ -366,6 +368,28 @@ func TestConnectionLifecycle(t *testing.T) {
 	})
 }
 
+// TestConnectionOldFieldNames: fields given under their older names (the
+// seed's Shopify example: shop and api_key) are accepted, and the account
+// answers under the current ones.
+func TestConnectionOldFieldNames(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testserver.Backend) {
+		a := start(t, b, testserver.Options{})
+		ac := a.createAuthConfig("shopify", "API_KEY", nil)
+		const token = "shpat_SECRETVALUE_oldnames_0001"
+		id := a.post("/api/v3.1/connected_accounts", connectBody(ac, "u", "API_KEY", map[string]any{"shop": "acme-store", "api_key": a.secret(token)})).want(201).str("id")
+		g := a.get("/api/v3.1/connected_accounts/" + id).want(200)
+		g.eq("state.val.subdomain", "acme-store")
+		checkMasked(t, "state.val.generic_api_key", g.str("state.val.generic_api_key"), token)
+		for _, old := range []string{"shop", "api_key"} {
+			if g.has("state.val", old) || g.has("data", old) {
+				t.Errorf("the account answers under the old name %q: %v", old, g.at("state.val"))
+			}
+		}
+		// Both names of one field at once are refused.
+		a.post("/api/v3.1/connected_accounts", connectBody(ac, "u", "API_KEY", map[string]any{"shop": "acme-store", "subdomain": "acme-store", "generic_api_key": a.secret(token)})).v3err(400, "subdomain", "twice")
+	})
+}
+
 func TestConnectionRules(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b testserver.Backend) {
 		a := start(t, b, testserver.Options{})
@@ -387,9 +411,13 @@ func TestConnectionRules(t *testing.T) {
 		create(map[string]any{"auth_config": map[string]any{"id": openai}, "connection": map[string]any{"state": map[string]any{"authScheme": "API_KEY", "val": map[string]any{"api_key": key}}}}).v3err(400, "user_id")
 		create(`{"auth_config": {"id": 7}}`).v3err(400, "auth_config.id")
 		create(`not json`).v3err(400, "JSON")
-		// OAuth connections need the redirect flow.
+		// OAuth connections need the redirect flow, or a token imported as
+		// access_token.
 		gh := a.createAuthConfig("github", "OAUTH2", map[string]any{"client_id": "cid", "client_secret": a.secret("gh-client-SECRETVALUE-rules")})
-		create(connectBody(gh, "u", "OAUTH2", map[string]any{"access_token": a.secret("gho_SECRETVALUE_rules_token")})).v3err(400, "OAUTH2")
+		create(connectBody(gh, "u", "OAUTH2", map[string]any{})).v3err(400, "OAUTH2", "access_token")
+		imported := create(connectBody(gh, "u", "OAUTH2", map[string]any{"access_token": a.secret("gho_SECRETVALUE_rules_token")})).want(201)
+		imported.eq("connectionData.val.status", "ACTIVE")
+		a.del("/api/v3.1/connected_accounts/" + imported.str("id")).want(200)
 
 		// A disabled auth config takes no new connections.
 		a.do("PATCH", "/api/v3.1/auth_configs/"+openai+"/DISABLED", nil).want(200)
@@ -441,13 +469,13 @@ func TestConnectionRules(t *testing.T) {
 		zendesk := a.createAuthConfig("zendesk", "API_KEY", nil)
 		token := a.secret("shpat_SECRETVALUE_pattern_0001")
 		for _, bad := range []string{"evil.com/x", "evil.com", "acme.myshopify.com#", "a b", "acme/../x", "-acme"} {
-			r := create(connectBody(shop, "u", "API_KEY", map[string]any{"shop": bad, "api_key": token}))
-			r.v3err(400, `"shop"`, "format")
+			r := create(connectBody(shop, "u", "API_KEY", map[string]any{"subdomain": bad, "generic_api_key": token}))
+			r.v3err(400, `"subdomain"`, "format")
 			if strings.Contains(r.str("error.message"), bad) {
 				t.Errorf("refusal echoes the value %q: %s", bad, r.str("error.message"))
 			}
 		}
-		create(connectBody(shop, "u", "API_KEY", map[string]any{"shop": "acme-store", "api_key": token})).want(201)
+		create(connectBody(shop, "u", "API_KEY", map[string]any{"subdomain": "acme-store", "generic_api_key": token})).want(201)
 		encoded := a.secret("bm90IGJhc2U2NCBTRUNSRVRWQUxVRQ==")
 		create(connectBody(zendesk, "u", "API_KEY", map[string]any{"subdomain": "evil.com/x", "basic_encoded": encoded})).v3err(400, `"subdomain"`, "format")
 		create(connectBody(zendesk, "u", "API_KEY", map[string]any{"subdomain": "acme", "basic_encoded": a.secret("SECRETVALUE not base64!")})).v3err(400, `"basic_encoded"`, "format")

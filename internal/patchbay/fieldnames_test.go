@@ -4,8 +4,12 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"regexp/syntax"
+	"slices"
+	"strings"
 	"testing"
 
+	shipped "github.com/patchbay-dev/patchbay/internal/catalog"
 	"github.com/patchbay-dev/patchbay/internal/outbound"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
@@ -135,5 +139,156 @@ func TestCanonical(t *testing.T) {
 		if !maps.Equal(in, c.in) {
 			t.Errorf("Canonical changed its input to %v", c.in)
 		}
+	}
+}
+
+// exampleOf returns a value f accepts: a fixed one when it has no pattern,
+// else one built from the pattern (the first branch of alternatives, the
+// fewest repetitions, letters and digits where a class allows them).
+func exampleOf(t *testing.T, f *patchbay.Field) string {
+	t.Helper()
+	if f.Pattern == "" {
+		return "sample-value-0123"
+	}
+	re, err := syntax.Parse(f.Pattern, syntax.Perl)
+	if err != nil {
+		t.Fatalf("field %s: pattern %q: %v", f.Name, f.Pattern, err)
+	}
+	var b strings.Builder
+	writeExample(&b, re.Simplify())
+	if v := b.String(); f.Valid(v) {
+		return v
+	}
+	t.Fatalf("field %s: made %q from pattern %q, which does not match it", f.Name, b.String(), f.Pattern)
+	return ""
+}
+
+func writeExample(b *strings.Builder, re *syntax.Regexp) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		b.WriteString(string(re.Rune))
+	case syntax.OpCharClass:
+		b.WriteRune(classExample(re.Rune))
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		b.WriteByte('a')
+	case syntax.OpCapture, syntax.OpPlus, syntax.OpAlternate:
+		writeExample(b, re.Sub[0])
+	case syntax.OpRepeat:
+		for range re.Min {
+			writeExample(b, re.Sub[0])
+		}
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			writeExample(b, sub)
+		}
+	} // empty, anchors, star and quest write nothing
+}
+
+// classExample picks a, 0 or A if the class (pairs of rune ranges) holds
+// one, else its first printable ASCII character, else its first rune.
+func classExample(ranges []rune) rune {
+	in := func(r rune) bool {
+		for i := 0; i+1 < len(ranges); i += 2 {
+			if ranges[i] <= r && r <= ranges[i+1] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range "a0A" + "!\"#$%&'()*+,-./:;<=>?@[]^_`{|}~" {
+		if in(r) {
+			return r
+		}
+	}
+	return ranges[0]
+}
+
+// TestCatalogAliases: every alias of every shipped toolkit is accepted on
+// input, by the field check connections and auth configs go through, and
+// its value is answered under the field's current name, as it is stored.
+// The aliases promised to code written against Composio's older names
+// must stay in the catalog.
+func TestCatalogAliases(t *testing.T) {
+	promised := []struct {
+		toolkit string
+		mode    patchbay.AuthMode
+		alias   string
+		field   string // the current name
+	}{
+		{"airtable", patchbay.AuthAPIKey, "token", "generic_api_key"},
+		{"brevo", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"exa", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"firecrawl", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"hubspot", patchbay.AuthAPIKey, "token", "generic_api_key"},
+		{"jira", patchbay.AuthAPIKey, "username", "generic_id"},
+		{"jira", patchbay.AuthAPIKey, "password", "generic_api_key"},
+		{"linear", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"mailchimp", patchbay.AuthAPIKey, "dc", "subdomain"},
+		{"mailchimp", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"notion", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"pipedrive", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"sendgrid", patchbay.AuthAPIKey, "apiKey", "generic_api_key"},
+		{"sendgrid", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"serpapi", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"serpapi", patchbay.AuthAPIKey, "apikey", "generic_api_key"},
+		{"shopify", patchbay.AuthAPIKey, "shop", "subdomain"},
+		{"shopify", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"shopify", patchbay.AuthAPIKey, "admin_api_access_token", "generic_api_key"},
+		{"stripe", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+		{"tavily", patchbay.AuthAPIKey, "api_key", "generic_api_key"},
+	}
+	cat := shipped.Default()
+	for _, p := range promised {
+		f, ok := (*patchbay.Field)(nil), false
+		if tk, found := cat.Toolkit(p.toolkit); found {
+			if sc, found := tk.Scheme(p.mode); found {
+				f, ok = sc.Field(p.alias)
+			}
+		}
+		if !ok || f.Name != p.field || !slices.Contains(f.Aliases, p.alias) {
+			t.Errorf("%q is not an alias of %s's %s field %s (found %v)", p.alias, p.toolkit, p.mode, p.field, f)
+		}
+	}
+	for _, tk := range cat.Toolkits() {
+		for i := range tk.AuthSchemes {
+			sc := &tk.AuthSchemes[i]
+			for j := range sc.Fields {
+				f := &sc.Fields[j]
+				for _, alias := range f.Aliases {
+					t.Run(tk.Slug+"/"+string(sc.Mode)+"/"+alias, func(t *testing.T) { checkAlias(t, tk, sc, f, alias) })
+				}
+			}
+		}
+	}
+}
+
+// checkAlias gives f's value under alias, every other required field of
+// its scope under its current name, and wants all of them back under
+// their current names; a value stored under alias is shown under f's.
+func checkAlias(t *testing.T, tk *patchbay.Toolkit, sc *patchbay.AuthScheme, f *patchbay.Field, alias string) {
+	values := map[string]any{}
+	want := map[string]string{}
+	for _, other := range sc.FieldsFor(f.Scope) {
+		switch {
+		case other.Required || other.Name == f.Name:
+			v := exampleOf(t, &other)
+			values[other.Name], want[other.Name] = v, v
+		case other.Default != nil && *other.Default != "":
+			want[other.Name] = *other.Default
+		}
+	}
+	delete(values, f.Name)
+	values[alias] = want[f.Name]
+
+	got, err := patchbay.CheckFields(tk, sc, f.Scope, values)
+	if err != nil {
+		t.Fatalf("CheckFields(%v) = %v", values, err)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("CheckFields(%v) = %v, want %v (under the current names)", values, got, want)
+	}
+	masked := patchbay.MaskCredentials(sc, sc.Canonical(map[string]string{alias: want[f.Name]}))
+	if _, ok := masked[f.Name]; !ok || len(masked) != 1 {
+		t.Errorf("a value stored under %q is answered as %v, want it under %q", alias, masked, f.Name)
 	}
 }

@@ -1,0 +1,4 @@
+package patchbay
+
+// CheckFields is checkFields, for the tests of package patchbay_test.
+var CheckFields = checkFields
