@@ -260,7 +260,7 @@ func checkRequest(t *patchbay.Tool, props map[string]map[string]any, required []
 			problem("argument %q is a GraphQL variable, but request.graphql is empty", arg)
 		case where == "body" && name == "*":
 			wholeBody++
-		case where == "body" && (r.Method == "GET" || r.Method == "DELETE"):
+		case where == "body" && r.Method == "GET":
 			problem("argument %q goes in the body of a %s", arg, r.Method)
 		}
 	}
