@@ -129,7 +129,7 @@ func (a *App) init(ctx context.Context, root patchbay.Secret) error {
 	if err != nil {
 		return fmt.Errorf("toolkit catalog: %w", err)
 	}
-	oc := outbound.Config{Overrides: a.cfg.UpstreamOverrides, AllowHosts: a.cfg.OutboundAllowHosts}
+	oc := outbound.Config{Overrides: a.cfg.UpstreamOverrides, AllowHosts: a.cfg.OutboundAllowHosts, Timeout: a.cfg.OutboundTimeout}
 	if a.opts.Outbound != nil {
 		oc = *a.opts.Outbound
 	}
@@ -137,6 +137,7 @@ func (a *App) init(ctx context.Context, root patchbay.Secret) error {
 	sc := patchbay.Config{
 		Store: a.store, Sealer: sealer{a.keyring, a.store}, Catalog: cat, Checker: out, Caller: out,
 		Watcher: a.watcher, Auth: a.opts.Auth, Now: time.Now, Rand: rand.Reader, Log: a.log,
+		Logs: patchbay.LogOptions{OmitPayloads: !a.cfg.LogPayloads, Retention: a.cfg.LogRetention},
 	}
 	if f, ok := a.store.(patchbay.Fence); ok {
 		sc.Fence = f

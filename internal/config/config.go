@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the settings shared by `patchbay serve` and the admin commands.
@@ -32,6 +33,13 @@ type Config struct {
 	// OutboundAllowHosts may be dialled although they resolve to private or
 	// loopback addresses (PATCHBAY_OUTBOUND_ALLOW_HOSTS, comma-separated).
 	OutboundAllowHosts []string
+	// OutboundTimeout bounds one call to an app (PATCHBAY_OUTBOUND_TIMEOUT).
+	OutboundTimeout time.Duration
+	// LogRetention is how long execution logs are kept, 0 for ever
+	// (PATCHBAY_EXECUTION_LOG_RETENTION); LogPayloads keeps their redacted
+	// arguments and data (PATCHBAY_EXECUTION_LOG_PAYLOADS).
+	LogRetention time.Duration
+	LogPayloads  bool
 
 	envErr error // problems found in the environment by FlagSet
 
@@ -72,6 +80,15 @@ func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
 		fs.StringVar(&c.LogLevel, "log-level", def("log-level", "PATCHBAY_LOG_LEVEL", "info"), "log `LEVEL`: debug, info, warn or error (env PATCHBAY_LOG_LEVEL)")
 		fs.Func("upstream-override", "`SLUG=URL`: call toolkit SLUG at URL instead of its base URL (repeatable; env PATCHBAY_UPSTREAM_OVERRIDES, comma-separated)", c.addOverride)
 		fs.Func("outbound-allow-host", "`HOST` that outbound calls may reach even on a private address (repeatable; env PATCHBAY_OUTBOUND_ALLOW_HOSTS, comma-separated)", c.addAllowHost)
+		c.durationVar(fs, env, &c.OutboundTimeout, "outbound-timeout", "PATCHBAY_OUTBOUND_TIMEOUT", 30*time.Second,
+			"longest `DURATION` one call to an app may take (env PATCHBAY_OUTBOUND_TIMEOUT)")
+		c.durationVar(fs, env, &c.LogRetention, "execution-log-retention", "PATCHBAY_EXECUTION_LOG_RETENTION", 30*24*time.Hour,
+			"how long execution logs are kept, as a `DURATION`; 0 keeps them for ever (env PATCHBAY_EXECUTION_LOG_RETENTION)")
+		payloads, err := strconv.ParseBool(def("execution-log-payloads", "PATCHBAY_EXECUTION_LOG_PAYLOADS", "true"))
+		if err != nil {
+			c.flagEnvErr["execution-log-payloads"] = fmt.Errorf("PATCHBAY_EXECUTION_LOG_PAYLOADS must be true or false; got %q", env("PATCHBAY_EXECUTION_LOG_PAYLOADS"))
+		}
+		fs.BoolVar(&c.LogPayloads, "execution-log-payloads", payloads, "keep tools' redacted arguments and results in the execution logs (env PATCHBAY_EXECUTION_LOG_PAYLOADS)")
 		for _, o := range splitList(env("PATCHBAY_UPSTREAM_OVERRIDES")) {
 			if err := c.addOverride(o); err != nil {
 				c.envErr = errors.Join(c.envErr, fmt.Errorf("PATCHBAY_UPSTREAM_OVERRIDES: %w", err))
@@ -246,4 +263,28 @@ func (c *Config) RedactedDatabaseURL() string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// durationVar binds a duration flag whose default may come from the
+// environment variable key; a bad or negative value names its source.
+func (c *Config) durationVar(fs *flag.FlagSet, env Env, p *time.Duration, name, key string, fallback time.Duration, usage string) {
+	v := fallback
+	if raw := env(key); raw != "" {
+		c.fromEnv[name] = key
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 {
+			c.flagEnvErr[name] = fmt.Errorf("%s must be a duration such as 30s or 720h; got %q", key, raw)
+		} else {
+			v = d
+		}
+	}
+	fs.Func(name, usage+fmt.Sprintf(" (default %s)", fallback), func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return fmt.Errorf("must be a duration such as 30s or 720h; got %q", s)
+		}
+		*p = d
+		return nil
+	})
+	*p = v
 }

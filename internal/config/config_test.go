@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parse reads a configuration as a command does: flags over env, then
@@ -139,6 +140,7 @@ func TestEnv(t *testing.T) {
 		LogFormat: "json", LogLevel: "WARN", RootKeyFile: keyFile,
 		UpstreamOverrides:  map[string]string{"github": "http://127.0.0.1:9/gh", "slack": "https://proxy.example/slack"},
 		OutboundAllowHosts: []string{"mirror.internal", "127.0.0.1", "::1", "other.internal"},
+		OutboundTimeout:    30 * time.Second, LogRetention: 720 * time.Hour, LogPayloads: true,
 	}
 	got := c
 	got.envErr, got.flags, got.fromEnv, got.flagEnvErr = nil, nil, nil, nil
@@ -215,4 +217,30 @@ func TestREADMEListsSettings(t *testing.T) {
 			t.Errorf("README.md's table lacks --%s", f.Name)
 		}
 	})
+}
+
+// TestDurations: the duration settings parse from flags and environment,
+// and a bad value names where it came from.
+func TestDurations(t *testing.T) {
+	c, err := parse(t, true, map[string]string{"PATCHBAY_OUTBOUND_TIMEOUT": "5s", "PATCHBAY_EXECUTION_LOG_RETENTION": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OutboundTimeout != 5*time.Second || c.LogRetention != 0 || !c.LogPayloads {
+		t.Errorf("from the environment: timeout %v, retention %v, payloads %v", c.OutboundTimeout, c.LogRetention, c.LogPayloads)
+	}
+	c, err = parse(t, true, nil, "--outbound-timeout", "90s", "--execution-log-payloads=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OutboundTimeout != 90*time.Second || c.LogRetention != 720*time.Hour || c.LogPayloads {
+		t.Errorf("from flags: timeout %v, retention %v, payloads %v", c.OutboundTimeout, c.LogRetention, c.LogPayloads)
+	}
+	_, err = parse(t, true, map[string]string{"PATCHBAY_OUTBOUND_TIMEOUT": "soon"})
+	if err == nil || !strings.Contains(err.Error(), "PATCHBAY_OUTBOUND_TIMEOUT") {
+		t.Errorf("a bad PATCHBAY_OUTBOUND_TIMEOUT: %v", err)
+	}
+	if _, err := parse(t, true, nil, "--execution-log-retention", "-1h"); err == nil || !strings.Contains(err.Error(), "execution-log-retention") {
+		t.Errorf("a negative --execution-log-retention: %v", err)
+	}
 }

@@ -146,6 +146,8 @@ func (s *Server) v3Surface() *httpserver.Surface {
 	project("GET", "/tools/{slug}", s.getTool)
 	project("POST", "/tools/execute/proxy", s.proxyExecute)
 	project("POST", "/tools/execute/{slug}", s.executeTool)
+	project("POST", "/logs/tool_execution", s.searchLogs)
+	project("GET", "/logs/tool_execution/{id}", s.getLog)
 	project("POST", "/auth_configs", s.createAuthConfig)
 	project("GET", "/auth_configs", s.listAuthConfigs)
 	project("GET", "/auth_configs/{id}", s.getAuthConfig)

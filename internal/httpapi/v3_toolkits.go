@@ -80,7 +80,7 @@ func (s *Server) multiToolkits(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) writeToolkits(w http.ResponseWriter, r *http.Request, only []string, category, search, cursor, limitS string) error {
-	limit := 50
+	limit := 200 // the whole catalog: toolkits.get() reads only the first page
 	if limitS != "" {
 		n, err := strconv.Atoi(limitS)
 		if err != nil || n < 1 || n > 1000 {

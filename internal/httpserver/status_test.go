@@ -61,6 +61,7 @@ func TestStatusOf(t *testing.T) {
 		patchbay.ERATELIMIT:    429,
 		patchbay.EUNAVAILABLE:  503,
 		patchbay.EINTERNAL:     500,
+		patchbay.ENOACCOUNT:    400,
 	}
 	for name, code := range errorCodes(t) {
 		status, ok := want[code]

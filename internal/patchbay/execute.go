@@ -46,7 +46,7 @@ type ToolResult struct {
 // chosen; ENOACCOUNT when the user has no account for the toolkit;
 // and EINVALID too for an account or auth config that is disabled or not
 // ACTIVE (a 400: the legacy Node SDK breaks on a 409).
-func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) (*ToolResult, error) {
+func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) (res *ToolResult, err error) {
 	projectID, err := s.can(ctx, p, ExecuteTools, "")
 	if err != nil {
 		return nil, err
@@ -55,6 +55,23 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	if err != nil {
 		return nil, err
 	}
+	start := s.now()
+	var account string
+	defer func() {
+		e := &ExecutionLog{ProjectID: projectID, Kind: LogKindTool, Tool: t.Slug, Toolkit: t.Toolkit, ConnectedAccountID: account,
+			UserID: call.UserID, Request: redact(call.Arguments), At: start, Duration: s.now().Sub(start)}
+		switch {
+		case err != nil:
+			e.ID, e.Status, e.Message = s.newID("log_"), LogFailed, ErrorMessage(err)
+		default:
+			e.ID, e.UpstreamStatus, e.Response = res.LogID, res.UpstreamStatus, redact(res.Data)
+			e.Status, e.Message = LogSucceeded, ""
+			if !res.Successful {
+				e.Status, e.Message = LogFailed, res.Error
+			}
+		}
+		s.record(e)
+	}()
 	if v := call.Version; v != "" && v != "latest" && v != t.Version {
 		return nil, Errorf(ENOTFOUND, "Tool %s has no version %q; available: %s (or \"latest\").", t.Slug, Truncate(v, 40), t.Version)
 	}
@@ -78,7 +95,10 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	if err != nil {
 		return nil, err
 	}
-	res := &ToolResult{LogID: s.newID("log_")}
+	if conn.account != nil {
+		account, call.UserID = conn.account.ID, conn.account.UserID
+	}
+	res = &ToolResult{LogID: s.newID("log_")}
 	resp, err := s.caller.Call(ctx, tk, conn.scheme, conn.creds, req)
 	if err != nil {
 		if code := ErrorCode(err); code != EUNAVAILABLE && code != EFORBIDDEN {
@@ -238,7 +258,7 @@ type ProxyCall struct {
 // credentials and returns the app's answer as it came. EINVALID for an
 // endpoint on another origin (OriginMismatch) or a bad method; the
 // account errors of ExecuteTool.
-func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (*UpstreamResponse, error) {
+func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (resp *UpstreamResponse, err error) {
 	projectID, err := s.can(ctx, p, ExecuteTools, "")
 	if err != nil {
 		return nil, err
@@ -266,6 +286,21 @@ func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (*Ups
 	if err != nil {
 		return nil, err
 	}
+	start := s.now()
+	defer func() {
+		e := &ExecutionLog{ID: s.newID("log_"), ProjectID: projectID, Kind: LogKindProxy, Toolkit: tk.Slug, ConnectedAccountID: rec.ID,
+			UserID: rec.UserID, Status: LogSucceeded, At: start, Duration: s.now().Sub(start),
+			Request: redact(map[string]any{"method": method, "endpoint": Truncate(call.Endpoint, 500)})}
+		switch {
+		case err != nil:
+			e.Status, e.Message = LogFailed, ErrorMessage(err)
+		case resp.Status >= 400:
+			e.Status, e.UpstreamStatus, e.Message = LogFailed, resp.Status, upstreamError(tk, resp)
+		default:
+			e.UpstreamStatus = resp.Status
+		}
+		s.record(e)
+	}()
 	base, err := s.caller.BaseURL(tk, conn.scheme, conn.creds)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ type Service struct {
 	catalog Catalog
 	checker CredentialChecker
 	caller  Caller
+	execLog *execLogger
 	fence   Fence
 	auth    *Authenticator
 	now     func() time.Time
@@ -51,6 +52,8 @@ type Config struct {
 	// Caller sends tools' and proxied requests to apps; nil means tools
 	// cannot run.
 	Caller Caller
+	// Logs tune execution logging.
+	Logs LogOptions
 	// Watcher tells the key cache about revocations made by other
 	// processes; nil only for a store no other process writes to.
 	Watcher Watcher
@@ -90,16 +93,27 @@ func NewService(cfg Config) *Service {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.auth = newAuthenticator(cfg.Store, cfg.Watcher, s.now, s.log, cfg.Auth, s.resolveKey)
+	s.execLog = newExecLogger(cfg.Store, cfg.Logs, s.log.Warn)
 	return s
 }
 
 // Start begins watching for revocations and flushing key last-use times.
 // A Service that is never started (the CLI) still verifies keys, reading
 // each from the store.
-func (s *Service) Start(ctx context.Context) error { return s.auth.Start(ctx) }
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.auth.Start(ctx); err != nil {
+		return err
+	}
+	s.execLog.start()
+	return nil
+}
 
-// Close stops what Start started and flushes pending last-use times.
-func (s *Service) Close() error { return s.auth.Close() }
+// Close stops what Start started and flushes pending last-use times and
+// execution logs.
+func (s *Service) Close() error {
+	s.execLog.close()
+	return s.auth.Close()
+}
 
 // Authenticator is the Service's key verifier, for surfaces' metrics.
 func (s *Service) Authenticator() *Authenticator { return s.auth }

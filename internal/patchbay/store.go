@@ -42,6 +42,14 @@ type Store interface {
 	// accounts, sealed values), whoever writes it: the schema's triggers
 	// keep it. 0 for an unknown organization.
 	ReadVersion(ctx context.Context, orgID string) (int64, error)
+	// AppendExecutionLogs writes execution logs in one batch.
+	AppendExecutionLogs(ctx context.Context, logs []*ExecutionLog) error
+	// ListExecutionLogs lists a project's logs matching f, newest first.
+	ListExecutionLogs(ctx context.Context, f ExecutionLogFilter) ([]*ExecutionLog, error)
+	// GetExecutionLog returns one of a project's logs. ENOTFOUND if none.
+	GetExecutionLog(ctx context.Context, projectID, id string) (*ExecutionLog, error)
+	// PruneExecutionLogs deletes logs older than before and says how many.
+	PruneExecutionLogs(ctx context.Context, before time.Time) (int, error)
 	// OrgOwner returns the organization's first owner (by creation) with
 	// one indexed query. ENOTFOUND if it has none.
 	OrgOwner(ctx context.Context, orgID string) (*Member, error)

@@ -22,7 +22,7 @@ var rules = map[string][]string{
 	"internal/sqlstore":   {"internal/patchbay"},
 	"internal/sqlite":     {"internal/patchbay", "internal/sqlstore", "modernc.org/sqlite"},
 	"internal/postgres":   {"internal/patchbay", "internal/sqlstore", "github.com/jackc/pgx/v5"},
-	"internal/catalog":    {"internal/patchbay"},
+	"internal/catalog":    {"internal/patchbay", "github.com/santhosh-tekuri/jsonschema/v6"},
 	"internal/outbound":   {"internal/patchbay"},
 	"internal/httpserver": {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
 	"internal/httpapi":    {"internal/patchbay", "internal/httpserver"},

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/app"
 	"github.com/patchbay-dev/patchbay/internal/config"
@@ -42,6 +43,9 @@ type Options struct {
 	Log      io.Writer       // where server logs go (default: discarded)
 	Outbound outbound.Config // upstream overrides and allowed hosts
 	Auth     patchbay.AuthOptions
+	// OmitLogPayloads keeps only metadata in execution logs, as
+	// --execution-log-payloads=false does.
+	OmitLogPayloads bool
 }
 
 // Server is a running patchbay.
@@ -137,6 +141,7 @@ func start(cfg config.Config, opts Options, cleanup func(func())) (*Server, erro
 		return nil, err
 	}
 	cfg.RootKey, cfg.AccessLog = root, true
+	cfg.LogPayloads, cfg.LogRetention = !opts.OmitLogPayloads, 720*time.Hour
 	a, err := app.Open(ctx, cfg, log, app.Options{Auth: opts.Auth, Outbound: &opts.Outbound, OwnerEmail: "owner@example.com"})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,279 @@
+package patchbay
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// An ExecutionLog records one tool execution or proxied call: what ran,
+// for whom, how it ended and how long it took. Payloads are redacted
+// (secret-looking keys masked, long strings cut) and never hold the
+// connection's credentials, which are added to the upstream request only.
+type ExecutionLog struct {
+	ID                 string
+	ProjectID          string
+	Kind               string // LogKindTool or LogKindProxy
+	Tool               string // "" for a proxied call
+	Toolkit            string
+	ConnectedAccountID string
+	UserID             string
+	Status             string // LogSucceeded or LogFailed
+	Message            string // why it failed, or ""
+	UpstreamStatus     int    // the app's HTTP status, 0 if it did not answer
+	Duration           time.Duration
+	// Request and Response are the redacted arguments and data (nil when
+	// payloads are not kept).
+	Request, Response json.RawMessage
+	At                time.Time
+}
+
+// Execution log kinds and statuses.
+const (
+	LogKindTool  = "tool.execution"
+	LogKindProxy = "tool.proxy"
+	LogSucceeded = "success"
+	LogFailed    = "failed"
+)
+
+// ExecutionLogFilter selects a project's logs, newest first.
+type ExecutionLogFilter struct {
+	ProjectID          string
+	Tools              []string
+	Toolkits           []string
+	UserIDs            []string
+	ConnectedAccountID string
+	Status             string // "" for both
+	From, To           time.Time
+	// After is the last log of the previous page: the page holds older
+	// ones.
+	After *ExecutionLogCursor
+	Limit int
+}
+
+// ExecutionLogCursor is a position in a newest-first listing.
+type ExecutionLogCursor struct {
+	At time.Time
+	ID string
+}
+
+// LogOptions tune execution logging.
+type LogOptions struct {
+	// Payloads keeps redacted arguments and data in the logs (default
+	// true through the app's settings; false keeps only metadata).
+	OmitPayloads bool
+	// Retention is how long logs are kept (0: forever).
+	Retention time.Duration
+	// FlushEvery and Batch bound how long a log waits to be written and
+	// how many are written at once (defaults 250 ms, 200).
+	FlushEvery time.Duration
+	Batch      int
+}
+
+// execLogger writes execution logs off the request path: logs queue in
+// memory and are written in batches. A full queue makes the caller write
+// the batch itself rather than drop a log.
+type execLogger struct {
+	store Store
+	opts  LogOptions
+	log   func(msg string, args ...any)
+
+	mu      sync.Mutex
+	pending []*ExecutionLog
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// maxPending is how many logs may wait before a caller writes them.
+const maxPending = 5000
+
+func newExecLogger(st Store, opts LogOptions, warn func(string, ...any)) *execLogger {
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = 250 * time.Millisecond
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 200
+	}
+	return &execLogger{store: st, opts: opts, log: warn, kick: make(chan struct{}, 1)}
+}
+
+func (l *execLogger) add(e *ExecutionLog) {
+	l.mu.Lock()
+	l.pending = append(l.pending, e)
+	n := len(l.pending)
+	l.mu.Unlock()
+	switch {
+	case n >= maxPending:
+		l.flush(context.Background()) // back-pressure, never a lost log
+	case n >= l.opts.Batch:
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flush writes every pending log.
+func (l *execLogger) flush(ctx context.Context) {
+	for {
+		l.mu.Lock()
+		n := min(len(l.pending), l.opts.Batch)
+		batch := l.pending[:n:n]
+		l.pending = l.pending[n:]
+		l.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if err := l.store.AppendExecutionLogs(ctx, batch); err != nil {
+			l.log("writing execution logs", "logs", len(batch), "err", err)
+			return
+		}
+	}
+}
+
+func (l *execLogger) start() {
+	l.stop, l.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(l.opts.FlushEvery)
+		defer t.Stop()
+		prune := time.NewTicker(time.Hour)
+		defer prune.Stop()
+		for {
+			select {
+			case <-t.C:
+				l.flush(context.Background())
+			case <-l.kick:
+				l.flush(context.Background())
+			case <-prune.C:
+				l.prune(context.Background(), time.Now())
+			case <-l.stop:
+				l.flush(context.Background())
+				return
+			}
+		}
+	}()
+}
+
+func (l *execLogger) close() {
+	if l.stop == nil {
+		l.flush(context.Background())
+		return
+	}
+	close(l.stop)
+	<-l.done
+	l.stop = nil
+}
+
+func (l *execLogger) prune(ctx context.Context, now time.Time) {
+	if l.opts.Retention <= 0 {
+		return
+	}
+	if _, err := l.store.PruneExecutionLogs(ctx, now.Add(-l.opts.Retention)); err != nil {
+		l.log("pruning execution logs", "err", err)
+	}
+}
+
+// secretKey matches argument names whose values are not logged.
+var secretKey = regexp.MustCompile(`(?i)(pass(word)?|secret|token|api[_-]?key|authorization|cookie|credential|private[_-]?key|session)`)
+
+// maxLoggedString is the longest string a payload keeps; maxLoggedPayload
+// the largest payload.
+const (
+	maxLoggedString  = 1000
+	maxLoggedPayload = 16 << 10
+)
+
+// redact returns v as JSON with secret-looking keys masked and long
+// strings cut, or a note in place of a payload over the size limit.
+func redact(v any) json.RawMessage {
+	b, err := json.Marshal(redactValue(v, ""))
+	if err != nil {
+		return nil
+	}
+	if len(b) > maxLoggedPayload {
+		b, _ = json.Marshal(map[string]any{"_omitted": "payload larger than 16 KiB", "_bytes": len(b)})
+	}
+	return b
+}
+
+func redactValue(v any, key string) any {
+	if key != "" && secretKey.MatchString(key) {
+		if v == nil {
+			return nil
+		}
+		return "[redacted]"
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = redactValue(e, k)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e, "")
+		}
+		return out
+	case string:
+		if len(x) > maxLoggedString {
+			return Truncate(x, maxLoggedString)
+		}
+	}
+	return v
+}
+
+// record queues the log of a call.
+func (s *Service) record(e *ExecutionLog) {
+	if s.execLog == nil {
+		return
+	}
+	if s.execLog.opts.OmitPayloads {
+		e.Request, e.Response = nil, nil
+	}
+	s.execLog.add(e)
+}
+
+// FlushExecutionLogs writes every queued execution log now.
+func (s *Service) FlushExecutionLogs(ctx context.Context) {
+	if s.execLog != nil {
+		s.execLog.flush(ctx)
+	}
+}
+
+// ExecutionLogs lists the principal's project's execution logs matching f
+// (its ProjectID is ignored), newest first, queued ones included.
+func (s *Service) ExecutionLogs(ctx context.Context, p *Principal, f ExecutionLogFilter) ([]*ExecutionLog, error) {
+	projectID, err := s.can(ctx, p, ViewConnections, "")
+	if err != nil {
+		return nil, err
+	}
+	switch f.Status {
+	case "", LogSucceeded, LogFailed:
+	default:
+		return nil, Errorf(EINVALID, "status must be %q or %q; got %q.", LogSucceeded, LogFailed, Truncate(f.Status, 20))
+	}
+	s.FlushExecutionLogs(ctx)
+	f.ProjectID = projectID
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	return s.store.ListExecutionLogs(ctx, f)
+}
+
+// ExecutionLog returns one of the principal's project's logs. ENOTFOUND if
+// it has none with that id.
+func (s *Service) ExecutionLog(ctx context.Context, p *Principal, id string) (*ExecutionLog, error) {
+	projectID, err := s.can(ctx, p, ViewConnections, "")
+	if err != nil {
+		return nil, err
+	}
+	s.FlushExecutionLogs(ctx)
+	return s.store.GetExecutionLog(ctx, projectID, strings.TrimSpace(id))
+}
