@@ -1,6 +1,7 @@
 package patchbay
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -108,6 +109,9 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 		return res, nil
 	}
 	res.UpstreamStatus, res.Duration = resp.Status, resp.Duration
+	// An app may echo the credential (SerpApi's /account does): it never
+	// comes back to the caller.
+	resp.Body = scrubSecrets(resp.Body, conn.scheme, conn.creds)
 	data, derr := t.Data(resp.Body)
 	if resp.Status < 200 || resp.Status > 299 {
 		if derr != nil {
@@ -190,7 +194,36 @@ func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolk
 	if err != nil {
 		return nil, err
 	}
+	// A base URL may be shaped by the auth config (Salesforce's instance):
+	// its plain values join the connection's.
+	if names := authConfigPlaceholders(sc); len(names) > 0 {
+		acRec, err := s.store.GetAuthConfigRecord(ctx, projectID, ca.AuthConfigID)
+		if err != nil {
+			return nil, err
+		}
+		acCreds, err := s.openCredentials(acRec.Credentials, sc)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if _, set := creds[n]; !set && acCreds[n] != "" {
+				creds[n] = acCreds[n]
+			}
+		}
+	}
 	return &connection{account: ca, scheme: sc, creds: creds}, nil
+}
+
+// authConfigPlaceholders lists the auth config's plain fields that the
+// scheme's base URL names.
+func authConfigPlaceholders(sc *AuthScheme) []string {
+	var out []string
+	for _, f := range sc.FieldsFor(ScopeAuthConfig) {
+		if !f.Secret && strings.Contains(sc.BaseURL, "{{"+f.Name+"}}") {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // upstreamError says what an app's error answer was: its status and the
@@ -321,7 +354,31 @@ func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (resp
 		header[http.CanonicalHeaderKey(k)] = vs
 	}
 	req := &UpstreamRequest{Method: method, Path: path, Query: query, Header: header, Body: call.Body, ContentType: call.ContentType}
-	return s.caller.Call(ctx, tk, conn.scheme, conn.creds, req)
+	resp, err = s.caller.Call(ctx, tk, conn.scheme, conn.creds, req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = scrubSecrets(resp.Body, conn.scheme, conn.creds)
+	return resp, nil
+}
+
+// scrubSecrets replaces every secret credential value of a connection that
+// appears in an app's answer with its masked form. Values shorter than 8
+// characters are left: too short to be a credential worth the search, and
+// likely to match unrelated text.
+func scrubSecrets(body []byte, sc *AuthScheme, creds map[string]string) []byte {
+	for name, v := range creds {
+		if len(v) < 8 {
+			continue
+		}
+		if f, ok := sc.Field(name); ok && !f.Secret {
+			continue
+		}
+		if bytes.Contains(body, []byte(v)) {
+			body = bytes.ReplaceAll(body, []byte(v), []byte(MaskValue(v)))
+		}
+	}
+	return body
 }
 
 // proxyPath makes an endpoint relative to base: a path (with or without

@@ -170,3 +170,50 @@ func TestProxy(t *testing.T) {
 	_, err := e.svc.Proxy(e.ctx, owner, patchbay.ProxyCall{ConnectedAccountID: ca.ID, Endpoint: "/x", Method: "TRACE"})
 	wantError(t, "TRACE", err, patchbay.EINVALID, "method")
 }
+
+// TestExecuteToolScrubsEchoedCredentials: an app that echoes the
+// connection's credential (SerpApi's account endpoint does) never hands it
+// to the caller, through a tool or the proxy.
+func TestExecuteToolScrubsEchoedCredentials(t *testing.T) {
+	e := MustEnv(t)
+	owner := e.fx().owner
+	ca := e.MustConnect(owner, e.MustAuthConfig(owner).ID, "alice")
+	e.caller.body = `{"api_key":"` + widgetKey + `","note":"key ` + widgetKey + ` in use"}`
+	res, err := e.svc.ExecuteTool(e.ctx, owner, patchbay.ToolCall{Tool: "WIDGET_GET_WIDGET", ConnectedAccountID: ca.ID, Arguments: map[string]any{"id": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Data["api_key"]; got != patchbay.MaskValue(widgetKey) {
+		t.Errorf("data.api_key = %v, want the masked key", got)
+	}
+	resp, err := e.svc.Proxy(e.ctx, owner, patchbay.ProxyCall{ConnectedAccountID: ca.ID, Endpoint: "/account", Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(resp.Body), widgetKey) {
+		t.Errorf("the proxy answer carries the credential: %s", resp.Body)
+	}
+}
+
+// TestExecuteToolUsesTheAuthConfigsInstance: a base URL the auth config
+// shapes (Salesforce's instance) is filled from the auth config's values.
+func TestExecuteToolUsesTheAuthConfigsInstance(t *testing.T) {
+	e := MustEnv(t)
+	owner := e.fx().owner
+	ac, err := e.svc.CreateAuthConfig(e.ctx, owner, patchbay.NewAuthConfig{Toolkit: "instance", Mode: patchbay.AuthBearerToken,
+		Credentials: map[string]any{"subdomain": "acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := e.svc.Connect(e.ctx, owner, patchbay.NewConnection{AuthConfigID: ac.ID, UserID: "u", Values: map[string]any{"token": "tok-0123456789"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ExecuteTool(e.ctx, owner, patchbay.ToolCall{Tool: "INSTANCE_PING", ConnectedAccountID: ca.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.caller.calls[len(e.caller.calls)-1].creds
+	if got["subdomain"] != "acme" || got["token"] != "tok-0123456789" {
+		t.Errorf("the call's values = %v, want the auth config's subdomain and the user's token", got)
+	}
+}

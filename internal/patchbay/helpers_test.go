@@ -339,17 +339,29 @@ func (c catalog) Toolkits() []*patchbay.Toolkit {
 
 // widget has one tool; acme none.
 func (c catalog) Tool(slug string) (*patchbay.Tool, bool) {
-	if strings.EqualFold(slug, widgetGet.Slug) {
-		return widgetGet, true
+	for _, t := range []*patchbay.Tool{instancePing, widgetGet} {
+		if strings.EqualFold(slug, t.Slug) {
+			return t, true
+		}
 	}
 	return nil, false
 }
-func (c catalog) Tools() []*patchbay.Tool { return []*patchbay.Tool{widgetGet} }
+func (c catalog) Tools() []*patchbay.Tool { return []*patchbay.Tool{instancePing, widgetGet} }
 func (c catalog) ToolsOf(toolkit string) []*patchbay.Tool {
-	if strings.EqualFold(toolkit, "widget") {
+	switch strings.ToLower(toolkit) {
+	case "widget":
 		return []*patchbay.Tool{widgetGet}
+	case "instance":
+		return []*patchbay.Tool{instancePing}
 	}
 	return nil
+}
+
+// instancePing reads GET /ping of the developer's instance.
+var instancePing = &patchbay.Tool{
+	Slug: "INSTANCE_PING", Name: "Ping", Description: "Pings the instance.", Toolkit: "instance", Version: "20261201_00",
+	InputParameters: json.RawMessage(`{"type":"object","properties":{}}`),
+	Request:         patchbay.ToolRequest{Method: "GET", Path: "/ping"},
 }
 
 // widgetGet reads one widget: GET /widgets/{id}?verbose=.
@@ -422,7 +434,17 @@ var (
 		Inject:      patchbay.Injection{Headers: map[string]string{"Authorization": "Bearer {{api_key}}"}},
 		TestRequest: &patchbay.TestRequest{Method: "GET", Path: "/me"},
 	}}}
-	testCatalog = catalog{"acme": acme, "widget": widget}
+	// instance's base URL is the developer's instance, set in the auth
+	// config; its users connect with a token.
+	instance = &patchbay.Toolkit{Slug: "instance", Name: "Instance", AuthSchemes: []patchbay.AuthScheme{{
+		Mode: patchbay.AuthBearerToken, BaseURL: "https://{{subdomain}}.instance.test",
+		Fields: []patchbay.Field{
+			{Name: "subdomain", Type: "string", Required: true, Scope: patchbay.ScopeAuthConfig},
+			{Name: "token", Type: "string", Required: true, Secret: true, Scope: patchbay.ScopeConnection},
+		},
+		Inject: patchbay.Injection{Headers: map[string]string{"Authorization": "Bearer {{token}}"}},
+	}}}
+	testCatalog = catalog{"acme": acme, "widget": widget, "instance": instance}
 )
 
 const widgetKey = "wk-live-0123456789abcdef"
