@@ -3,11 +3,13 @@ package httpapi_test
 import (
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/patchbay-dev/patchbay/internal/outbound"
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
@@ -228,16 +230,20 @@ func (py *pySDK) construct() {
 	t.Helper()
 	py.ok("GET /api/v1/client/auth/client_info", "GET", "/api/v1/client/auth/client_info", nil)
 	apps := py.ok("GET /api/v1/apps", "GET", "/api/v1/apps", nil)
-	items := apps.list("items")
-	if len(items) == 0 {
+	appItems := apps.list("items")
+	if len(appItems) == 0 {
 		t.Fatal("GET /api/v1/apps lists no app")
 	}
-	for i, app := range items {
+	for i, app := range appItems {
 		validateApp(t, fmt.Sprintf("GET /api/v1/apps items[%d]", i), app)
 	}
 	actions := py.ok("GET /api/v2/actions", "GET", "/api/v2/actions", nil)
-	if _, ok := actions.at("items").([]any); !ok {
+	items, ok := actions.at("items").([]any)
+	if !ok {
 		t.Fatalf("GET /api/v2/actions: items = %#v, want a list", actions.at("items"))
+	}
+	for i, it := range items { // one invalid item fails the whole refresh
+		validateAction(t, fmt.Sprintf("GET /api/v2/actions items[%d]", i), it)
 	}
 	triggers := py.ok("GET /api/v1/triggers", "GET", "/api/v1/triggers", nil)
 	switch v := triggers.JSON.(type) {
@@ -517,6 +523,134 @@ func TestPythonSDKPageSizes(t *testing.T) {
 			"/api/v1/integrations?pageSize=ten",
 		} {
 			a.get(path).legacyErr(400, "pageSize")
+		}
+	})
+}
+
+// pyAction is the SDK's ActionModel (§4.3).
+var pyAction = pyModel{"ActionModel",
+	map[string]pyKind{"name": pyStr, "description": pyStr, "parameters": pyObject, "response": pyObject, "appName": pyStr,
+		"appId": pyStr, "version": pyStr, "available_versions": pyStrList, "tags": pyStrList}, nil}
+
+// validateAction checks an ActionModel and the schema processing the SDK
+// does on it: parameters and response with properties, title and type;
+// every property an object; name the upper-case key; appName an app key.
+func validateAction(t *testing.T, where string, v any) {
+	t.Helper()
+	pyAction.validate(t, where, v)
+	m, _ := v.(map[string]any)
+	if name, _ := m["name"].(string); name != strings.ToUpper(name) {
+		t.Errorf("%s: name %q is not the upper-case key", where, name)
+	}
+	if app, _ := m["appName"].(string); app != strings.ToLower(app) {
+		t.Errorf("%s: appName %q is not the lower-case app key", where, app)
+	}
+	for _, part := range []string{"parameters", "response"} {
+		schema, _ := m[part].(map[string]any)
+		for _, key := range []string{"properties", "title", "type"} {
+			if _, ok := schema[key]; !ok {
+				t.Errorf("%s: %s has no %s", where, part, key)
+			}
+		}
+		props, _ := schema["properties"].(map[string]any)
+		for name, p := range props {
+			if _, ok := p.(map[string]any); !ok {
+				t.Errorf("%s: %s.properties.%s is not an object", where, part, name)
+			}
+		}
+	}
+	// After execute, the SDK reads the type of each result key that holds
+	// an object.
+	resp, _ := m["response"].(map[string]any)
+	props, _ := resp["properties"].(map[string]any)
+	if data, _ := props["data"].(map[string]any); data["type"] == nil {
+		t.Errorf("%s: response.properties.data has no type", where)
+	}
+}
+
+// TestPythonSDKTools replays the Python SDK's tool calls (§4): the
+// constructor's action refresh with real tools, get_tools for an app (the
+// GitHub token lookup included), the enum lookups, execute_action with the
+// body the SDK sends, and execute_request through the proxy.
+func TestPythonSDKTools(t *testing.T) {
+	app := newScriptedApp(t)
+	eachBackend(t, func(t *testing.T, b testserver.Backend) {
+		a := start(t, b, testserver.Options{Outbound: outbound.Config{Overrides: map[string]string{"github": app.URL}, AllowHosts: []string{"127.0.0.1"}}})
+		py := newPySDK(t, a)
+		py.construct()
+		refresh := py.ok("GET /api/v2/actions", "GET", "/api/v2/actions", nil)
+		items := refresh.list("items")
+		if len(items) == 0 || len(items) > 50 {
+			t.Fatalf("the unfiltered refresh lists %d actions, want a bounded, non-empty page", len(items))
+		}
+		for i, it := range items {
+			validateAction(t, fmt.Sprintf("refresh items[%d]", i), it)
+		}
+
+		// A GitHub account for the toolset's entity: get_tools reads its
+		// Authorization header from connectionParams.
+		ac := a.createAuthConfig("github", "BEARER_TOKEN", nil)
+		token := a.secret("ghp_SECRETVALUE_python_0123456789abcdefghij")
+		account := a.connect(ac, "default", "BEARER_TOKEN", map[string]any{"token": token})
+
+		// toolset.get_tools(apps=[App.GITHUB])
+		id := py.getConnection("default", "github")
+		conn := py.ok("GET /api/v1/connectedAccounts/{id}", "GET", "/api/v1/connectedAccounts/"+id, nil)
+		validateAccount(t, conn.req, conn.JSON)
+		if auth, ok := conn.at("connectionParams.headers.Authorization").(string); !ok || strings.Contains(auth, token) {
+			t.Errorf("connectionParams.headers.Authorization = %v: want it present and masked", conn.at("connectionParams.headers.Authorization"))
+		}
+		actions := py.ok("GET /api/v2/actions", "GET", "/api/v2/actions?apps=GITHUB", nil)
+		all := actions.list("items")
+		if len(all) < 40 {
+			t.Errorf("get_tools(apps=[GITHUB]) gets %d actions, want every GitHub tool", len(all))
+		}
+		for i, it := range all {
+			validateAction(t, fmt.Sprintf("github items[%d]", i), it)
+			if it.(map[string]any)["appName"] != "github" {
+				t.Errorf("github items[%d] is of app %v", i, it.(map[string]any)["appName"])
+			}
+		}
+		// The enum lookup: Action("GITHUB_CREATE_AN_ISSUE").app.
+		one := py.ok("GET /api/v2/actions/{name}", "GET", "/api/v2/actions/GITHUB_CREATE_AN_ISSUE", nil)
+		validateAction(t, one.req, one.JSON)
+		py.ok("GET /api/v1/apps/{APP}", "GET", "/api/v1/apps/"+one.str("appName"), nil).eq("no_auth", false)
+		py.call("GET /api/v2/actions/{name}", "GET", "/api/v2/actions/GITHUB_NO_SUCH_TOOL", nil).legacyErr(404, "Not Found")
+		py.ok("GET /api/v1/connectedAccounts", "GET", "/api/v1/connectedAccounts?pageSize=99999999", nil)
+
+		// toolset.execute_action(Action.GITHUB_CREATE_AN_ISSUE, params, entity_id="default")
+		app.script(201, http.Header{"Content-Type": {"application/json"}}, []byte(`{"number":12,"html_url":"https://github.com/o/r/issues/12"}`))
+		exec := py.ok("POST /api/v2/actions/{name}/execute", "POST", "/api/v2/actions/GITHUB_CREATE_AN_ISSUE/execute", map[string]any{
+			"connectedAccountId": account, "entityId": "default", "appName": "GITHUB",
+			"input": map[string]any{"owner": "o", "repo": "r", "title": "From Python"}, "text": nil, "version": "latest:base",
+			"authConfig": nil, "sessionInfo": map[string]any{"sessionId": "3f2a9c"}, "allowTracing": false,
+		})
+		exec.eq("successful", true)
+		exec.eq("successfull", true)
+		exec.eq("error", nil)
+		exec.eq("data.number", float64(12))
+		calls := app.received()
+		if len(calls) != 1 || calls[0].path != "/repos/o/r/issues" || calls[0].header.Get("Authorization") != "Bearer "+token ||
+			!strings.Contains(string(calls[0].body), `"title":"From Python"`) {
+			t.Errorf("the app received %+v", calls)
+		}
+		// Without the account id the entity's one account is used; an
+		// entity with none gets the SDK's ConnectedAccountNotFound.
+		app.script(200, http.Header{"Content-Type": {"application/json"}}, []byte(`{"login":"octocat"}`))
+		py.ok("POST /api/v2/actions/{name}/execute", "POST", "/api/v2/actions/GITHUB_GET_THE_AUTHENTICATED_USER/execute", map[string]any{
+			"entityId": "default", "appName": "GITHUB", "input": map[string]any{}, "version": "latest:base"}).eq("data.login", "octocat")
+		py.call("POST /api/v2/actions/{name}/execute", "POST", "/api/v2/actions/GITHUB_GET_THE_AUTHENTICATED_USER/execute", map[string]any{
+			"entityId": "nobody", "appName": "GITHUB", "input": map[string]any{}}).legacyErr(400, "nobody")
+
+		// toolset.execute_request(endpoint="/user", method="GET", connection_id=...)
+		app.script(200, http.Header{"Content-Type": {"application/json"}}, []byte(`{"login":"octocat"}`))
+		proxied := py.ok("POST /api/v2/actions/proxy", "POST", "/api/v2/actions/proxy", map[string]any{
+			"connectedAccountId": account, "body": nil, "method": "GET", "endpoint": "/user",
+			"parameters": []any{map[string]any{"in": "query", "name": "per_page", "value": "5"}}})
+		proxied.eq("data.login", "octocat")
+		proxied.eq("status", float64(200))
+		if calls := app.received(); len(calls) != 1 || calls[0].path != "/user" || calls[0].query.Get("per_page") != "5" {
+			t.Errorf("the proxy sent %+v", calls)
 		}
 	})
 }
