@@ -150,14 +150,20 @@ func guarded(ip netip.Addr) bool {
 }
 
 // BaseURL is the API root for a scheme and credentials: the operator's
-// override, or the scheme's template filled from the credentials.
+// override, else the connection's or auth config's own base URL (the
+// "full" field, Composio's name, for apps with one per customer such as
+// self-managed GitLab), else the scheme's template filled from the
+// credentials.
 func (c *Client) BaseURL(tk *patchbay.Toolkit, sc *patchbay.AuthScheme, creds map[string]string) (*url.URL, error) {
 	raw := patchbay.Expand(sc.BaseURL, creds)
+	if full := creds[patchbay.FieldBaseURL]; full != "" {
+		raw = strings.TrimSuffix(full, "/")
+	}
 	if o, ok := c.cfg.Overrides[tk.Slug]; ok {
 		raw = o
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("outbound: %s has no usable base URL", tk.Slug)
 	}
 	return u, nil

@@ -161,3 +161,22 @@ func TestRetryAfter(t *testing.T) {
 		t.Fatalf("POST: status %v, err %v, %d calls; want the 429, sent once", resp, err, calls.Load()-10)
 	}
 }
+
+// TestOwnBaseURL: a connection's own base URL (the "full" field) replaces
+// the scheme's; the operator's override still wins; one with user info is
+// refused.
+func TestOwnBaseURL(t *testing.T) {
+	c := New(Config{})
+	sc := &app.AuthSchemes[0]
+	u, err := c.BaseURL(app, sc, map[string]string{"full": "https://gitlab.acme.example/api/v4/"})
+	if err != nil || u.String() != "https://gitlab.acme.example/api/v4" {
+		t.Errorf("own base URL: %v, %v", u, err)
+	}
+	if _, err := c.BaseURL(app, sc, map[string]string{"full": "https://user:pw@gitlab.acme.example"}); err == nil {
+		t.Error("a base URL with user info was accepted")
+	}
+	o := New(Config{Overrides: map[string]string{"app": "https://mirror.example"}})
+	if u, _ := o.BaseURL(app, sc, map[string]string{"full": "https://gitlab.acme.example"}); u.String() != "https://mirror.example" {
+		t.Errorf("with an override: %v", u)
+	}
+}

@@ -46,6 +46,10 @@ type ConnectedAccount struct {
 // Field names under which sealed credentials are stored.
 const FieldCredentials = "credentials"
 
+// FieldBaseURL is the field, in either scope, that gives an app's base URL
+// for apps with one per customer (Composio calls it "full").
+const FieldBaseURL = "full"
+
 // FieldAccessToken is the connection field an OAuth2 scheme injects: filled
 // in by the OAuth flow, or given to import a token obtained elsewhere.
 const FieldAccessToken = "access_token"

@@ -214,12 +214,12 @@ func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolk
 	return &connection{account: ca, scheme: sc, creds: creds}, nil
 }
 
-// authConfigPlaceholders lists the auth config's plain fields that the
-// scheme's base URL names.
+// authConfigPlaceholders lists the auth config's plain fields that shape
+// the base URL: those its template names, and its own base URL (full).
 func authConfigPlaceholders(sc *AuthScheme) []string {
 	var out []string
 	for _, f := range sc.FieldsFor(ScopeAuthConfig) {
-		if !f.Secret && strings.Contains(sc.BaseURL, "{{"+f.Name+"}}") {
+		if !f.Secret && (f.Name == FieldBaseURL || strings.Contains(sc.BaseURL, "{{"+f.Name+"}}")) {
 			out = append(out, f.Name)
 		}
 	}
