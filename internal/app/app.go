@@ -23,6 +23,7 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/config"
 	"github.com/patchbay-dev/patchbay/internal/keyring"
 	"github.com/patchbay-dev/patchbay/internal/outbound"
+	"github.com/patchbay-dev/patchbay/internal/password"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/postgres"
 	"github.com/patchbay-dev/patchbay/internal/sqlite"
@@ -135,7 +136,7 @@ func (a *App) init(ctx context.Context, root patchbay.Secret) error {
 	}
 	out := outbound.New(oc)
 	sc := patchbay.Config{
-		Store: a.store, Sealer: sealer{a.keyring, a.store}, Catalog: cat, Checker: out, Caller: out,
+		Store: a.store, Sealer: sealer{a.keyring, a.store}, Catalog: cat, Checker: out, Caller: out, Passwords: password.New(),
 		Watcher: a.watcher, Auth: a.opts.Auth, Now: time.Now, Rand: rand.Reader, Log: a.log,
 		Logs: patchbay.LogOptions{OmitPayloads: !a.cfg.LogPayloads, Retention: a.cfg.LogRetention},
 	}

@@ -27,6 +27,8 @@ const (
 	ActionProjectCreate = "project.create"
 	ActionProjectDelete = "project.delete"
 	ActionMemberCreate  = "member.create"
+	ActionMemberInvite  = "member.invite"
+	ActionMemberSignUp  = "member.sign_up"
 
 	ActionAuthConfigCreate  = "auth_config.create"
 	ActionAuthConfigUpdate  = "auth_config.update"

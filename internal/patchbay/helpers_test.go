@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/keyring"
+	"github.com/patchbay-dev/patchbay/internal/password"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/sqlite"
 	"github.com/patchbay-dev/patchbay/internal/testdb"
@@ -112,7 +113,7 @@ func MustEnvWith(t *testing.T, st *sqlite.Store, edit func(e *env, cfg *patchbay
 		t.Fatal(err)
 	}
 	e.cfg = patchbay.Config{
-		Store: st, Sealer: storeKeyring{e.kr, st}, Catalog: testCatalog, Checker: e.checker, Caller: e.caller,
+		Store: st, Sealer: storeKeyring{e.kr, st}, Catalog: testCatalog, Checker: e.checker, Caller: e.caller, Passwords: password.Hasher{Cost: 4},
 		Now: e.clock.Now, Rand: rand.Reader, Log: e.log,
 	}
 	if edit != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,7 @@ type Service struct {
 	catalog Catalog
 	checker CredentialChecker
 	caller  Caller
+	hasher  PasswordHasher
 	execLog *execLogger
 	fence   Fence
 	auth    *Authenticator
@@ -31,6 +33,9 @@ type Service struct {
 	log     *slog.Logger
 
 	revocations atomic.Uint64 // keys this instance revoked, for metrics
+
+	dummyOnce sync.Once // dummy is a password hash for unknown emails
+	dummy     string
 }
 
 // Stats are the Service's counters since it was made.
@@ -52,6 +57,8 @@ type Config struct {
 	// Caller sends tools' and proxied requests to apps; nil means tools
 	// cannot run.
 	Caller Caller
+	// Passwords hashes dashboard passwords; nil means nobody can sign in.
+	Passwords PasswordHasher
 	// Logs tune execution logging.
 	Logs LogOptions
 	// Watcher tells the key cache about revocations made by other
@@ -79,7 +86,7 @@ type Keyring interface {
 // NewService returns a Service for cfg. Start it to watch for revocations.
 func NewService(cfg Config) *Service {
 	s := &Service{
-		store: cfg.Store, sealer: cfg.Sealer, catalog: cfg.Catalog, checker: cfg.Checker, caller: cfg.Caller, fence: cfg.Fence,
+		store: cfg.Store, sealer: cfg.Sealer, catalog: cfg.Catalog, checker: cfg.Checker, caller: cfg.Caller, hasher: cfg.Passwords, fence: cfg.Fence,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Log,
 	}
 	s.keyring, _ = cfg.Sealer.(Keyring)

@@ -42,6 +42,22 @@ type Store interface {
 	// accounts, sealed values), whoever writes it: the schema's triggers
 	// keep it. 0 for an unknown organization.
 	ReadVersion(ctx context.Context, orgID string) (int64, error)
+	// MemberPassword returns a member's password hash, "" if none is set.
+	MemberPassword(ctx context.Context, memberID string) (string, error)
+	// SetMemberPassword sets a member's password hash.
+	SetMemberPassword(ctx context.Context, memberID, hash string) error
+	// MembersByEmail finds the members with an email, in every
+	// organization, matching case-insensitively.
+	MembersByEmail(ctx context.Context, email string) ([]*Member, error)
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSession returns a session by its ID. ENOTFOUND if there is none.
+	GetSession(ctx context.Context, id string) (*Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	CreateInvite(ctx context.Context, inv *Invite) error
+	// GetInvite returns an invite by its ID. ENOTFOUND if there is none.
+	GetInvite(ctx context.Context, id string) (*Invite, error)
+	// UseInvite marks an unused invite used. ECONFLICT if it was used.
+	UseInvite(ctx context.Context, id string, at time.Time) error
 	// AppendExecutionLogs writes execution logs in one batch.
 	AppendExecutionLogs(ctx context.Context, logs []*ExecutionLog) error
 	// ListExecutionLogs lists a project's logs matching f, newest first.

@@ -24,6 +24,7 @@ var rules = map[string][]string{
 	"internal/postgres":   {"internal/patchbay", "internal/sqlstore", "github.com/jackc/pgx/v5"},
 	"internal/catalog":    {"internal/patchbay", "github.com/santhosh-tekuri/jsonschema/v6"},
 	"internal/outbound":   {"internal/patchbay"},
+	"internal/password":   {"internal/patchbay", "golang.org/x/crypto/bcrypt"},
 	"internal/httpserver": {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
 	"internal/httpapi":    {"internal/patchbay", "internal/httpserver"},
 	"internal/app":        {"internal/", "github.com/prometheus/client_golang"},
