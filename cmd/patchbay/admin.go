@@ -54,6 +54,7 @@ type adminCtx struct {
 	actor  *patchbay.Principal // the owner, through the CLI
 	out    io.Writer           // results
 	errOut io.Writer           // what was done, for a person
+	env    func(string) string
 }
 
 // runAdmin runs the admin command c: its flags, its checks, then its run
@@ -89,7 +90,7 @@ func runAdmin(cio cmdIO, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	return r.run(&adminCtx{ctx: cio.ctx, app: a, actor: actor, out: cio.stdout, errOut: cio.stderr}, fs.Args())
+	return r.run(&adminCtx{ctx: cio.ctx, app: a, actor: actor, out: cio.stdout, errOut: cio.stderr, env: cio.env}, fs.Args())
 }
 
 func noArgs(name string, args []string) error {
@@ -277,6 +278,31 @@ func membersAdd(fs *flag.FlagSet) adminRun {
 			}
 			fmt.Fprintf(x.errOut, "added %s as %s\n", m.Email, m.Role)
 			fmt.Fprintln(x.out, m.ID)
+			return nil
+		},
+	}
+}
+
+// membersInvite makes a one-time sign-up link for a new member and prints
+// it (it works before the server has run; PATCHBAY_PUBLIC_URL says where
+// the dashboard is).
+func membersInvite(fs *flag.FlagSet) adminRun {
+	email := fs.String("email", "", "the new member's `EMAIL` (required)")
+	role := fs.String("role", "member", "the member's `ROLE`: owner, admin or member")
+	return adminRun{
+		check: func(args []string) error {
+			if err := noArgs("members invite", args); err != nil {
+				return err
+			}
+			return required("members invite", "--email", *email)
+		},
+		run: func(x *adminCtx, _ []string) error {
+			inv, tok, err := x.app.Service.CreateInvite(x.ctx, x.actor, *email, patchbay.Role(*role))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(x.errOut, "invited %s as %s; the link works once, until %s:\n", inv.Email, inv.Role, inv.ExpiresAt.Format(time.RFC3339))
+			fmt.Fprintln(x.out, signupLink(publicURL(x.env, "http://127.0.0.1:8080"), tok))
 			return nil
 		},
 	}

@@ -103,6 +103,7 @@ func init() {
 		{name: "keys revoke", args: "ID", summary: "revoke the API key ID", admin: keysRevoke},
 		{name: "projects list", summary: "list projects", admin: projectsList},
 		{name: "projects create", flags: "--name NAME [--with-key]", summary: "create a project (and its first API key)", admin: projectsCreate},
+		{name: "members invite", flags: "--email EMAIL --role owner|admin|member", summary: "print a one-time sign-up link for the dashboard", admin: membersInvite},
 		{name: "members add", flags: "--email EMAIL --role owner|admin|member [--name NAME]", summary: "add a member to the organization", admin: membersAdd},
 		{name: "members list", summary: "list the organization's members", admin: membersList},
 		{name: "keyring rotate", summary: "start a new key term and re-encrypt every secret under it", admin: keyringRotate},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/app"
@@ -34,6 +35,13 @@ func serveCmd(cio cmdIO, args []string) error {
 	srv, err := startServer(cio.ctx, cfg, log)
 	if err != nil {
 		return err
+	}
+	// Until the owner has a password, every start prints a fresh one-time
+	// link to set it (to the terminal, never to the log).
+	if tok, err := srv.app.Service.OwnerSetup(cio.ctx, srv.app.Org.ID); err != nil {
+		log.Warn("cannot make the owner's setup link", "err", err)
+	} else if tok != "" {
+		fmt.Fprintf(cio.stderr, "\nSet the owner's dashboard password (this link works once, for 7 days):\n  %s\n\n", signupLink(publicURL(cio.env, "http://"+srv.Addr), tok))
 	}
 	<-cio.ctx.Done()
 	log.Info("shutting down")
@@ -93,3 +101,14 @@ func (r *running) Shutdown(ctx context.Context) error {
 	}
 	return errors.Join(err, r.app.Close())
 }
+
+// publicURL is where browsers reach this patchbay, for the links the CLI
+// prints: PATCHBAY_PUBLIC_URL, else fallback.
+func publicURL(env func(string) string, fallback string) string {
+	if u := strings.TrimSuffix(env("PATCHBAY_PUBLIC_URL"), "/"); u != "" {
+		return u
+	}
+	return fallback
+}
+
+func signupLink(base, token string) string { return base + "/signup?token=" + token }

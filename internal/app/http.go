@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/patchbay-dev/patchbay/internal/dashboard"
 	"github.com/patchbay-dev/patchbay/internal/httpapi"
 	"github.com/patchbay-dev/patchbay/internal/httpserver"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
@@ -44,6 +45,7 @@ func (a *App) Handler() http.Handler {
 	hs := httpserver.New(httpserver.Config{Log: a.log, Now: time.Now, AccessLog: a.cfg.AccessLog, Metrics: metrics, Fallback: plain})
 	renders := httpserver.NewRenderCache(httpapi.DefaultRenderBytes, reg)
 	httpapi.New(httpapi.Config{Service: a.Service, Log: a.log, Now: time.Now, LeakReportsPerMinute: a.opts.LeakReportsPerMinute, Renders: renders}).Mount(hs)
+	dashboard.New(dashboard.Config{Service: a.Service, Log: a.log, Now: time.Now}).Mount(hs)
 	return hs
 }
 

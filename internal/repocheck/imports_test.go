@@ -27,6 +27,7 @@ var rules = map[string][]string{
 	"internal/password":   {"internal/patchbay", "golang.org/x/crypto/bcrypt"},
 	"internal/httpserver": {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
 	"internal/httpapi":    {"internal/patchbay", "internal/httpserver"},
+	"internal/dashboard":  {"internal/patchbay", "internal/httpserver"},
 	"internal/app":        {"internal/", "github.com/prometheus/client_golang"},
 	"internal/storetest":  {"internal/patchbay"},
 	"internal/testdb":     {"internal/sqlite", "internal/postgres", "github.com/jackc/pgx/v5"},
