@@ -9,11 +9,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,8 +221,11 @@ func patchbayEnv() []string {
 
 // startServer creates the flows' keys with the CLI, then serves on a free
 // loopback port until the test ends. dbURL "" means SQLite in the data dir.
+// The toolkits the tool flows call (fakeToolkits) are pointed at a fake app
+// of the server's own.
 func startServer(t *testing.T, bin, dbURL string) *server {
 	t.Helper()
+	fake := startFakeApp(t)
 	dataDir := t.TempDir() // SQLite database and the development root key
 	storage := []string{"--data-dir", dataDir}
 	if dbURL != "" {
@@ -248,6 +255,10 @@ func startServer(t *testing.T, bin, dbURL string) *server {
 
 	// Port 0: the kernel picks a free port, and the server logs it.
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, storage...)
+	for _, slug := range fakeToolkits {
+		args = append(args, "--upstream-override", slug+"="+fake.srv.URL+"/"+slug)
+	}
+	args = append(args, "--outbound-allow-host", "127.0.0.1")
 	cmd := exec.Command(bin, args...)
 	cmd.Env = patchbayEnv()
 	logs := &syncBuffer{}
@@ -305,6 +316,8 @@ func startServer(t *testing.T, bin, dbURL string) *server {
 			"PATCHBAY_ORG_API_KEY=" + orgKey,
 			"PATCHBAY_MEMBER_API_KEY=" + memberKey,
 			"PATCHBAY_MEMBER_ORG_API_KEY=" + memberOrgKey,
+			"PATCHBAY_FAKE_APP_URL=" + fake.srv.URL,
+			"PATCHBAY_FAKE_APP_TOKEN=" + fake.token,
 		},
 	}
 }
@@ -492,3 +505,146 @@ func readGuardReport(path string) (blocked []guardEntry, loaded map[string]bool,
 
 // syncBuffer collects a server log written concurrently.
 type syncBuffer = testserver.SyncBuffer
+
+// fakeToolkits are the toolkits whose calls patchbay sends to the fake app,
+// each under a path prefix of its slug: --upstream-override
+// github=<fake>/github makes GET /user reach the fake as GET /github/user.
+var fakeToolkits = []string{"github", "serpapi"}
+
+// fakeApp stands in for the third-party apps on loopback. It records every
+// request patchbay sends it and answers what the flow scripted. The flows
+// drive it over its control endpoints, under /__fake/ and only with the
+// header X-Fake-Control: <token>; patchbay never knows the token, so
+// nothing patchbay sends can script the fake or read its records (a
+// request to /__fake/ without the token is recorded like any other).
+//
+//	POST /__fake/script  {"method","path","status","headers":{k:v},"body":<JSON>}
+//	                     answers METHOD path (the escaped path, query
+//	                     ignored) so from now on; 204
+//	POST /__fake/take    the requests received since the last take or
+//	                     reset, oldest first, and forgets them
+//	POST /__fake/reset   forgets every script and request
+//
+// An unscripted request is answered 404 with a JSON message that names it.
+// The flows of one server run one after another, so they share its fake
+// without overlapping.
+type fakeApp struct {
+	srv   *httptest.Server
+	token string
+
+	mu       sync.Mutex
+	scripts  map[string]fakeAnswer // "METHOD /escaped/path"
+	received []fakeRequest
+}
+
+// fakeAnswer is one scripted answer.
+type fakeAnswer struct {
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+// fakeRequest is one request as the fake received it. Header names are
+// lower-case.
+type fakeRequest struct {
+	Method   string              `json:"method"`
+	Path     string              `json:"path"` // escaped, as sent
+	RawQuery string              `json:"rawQuery"`
+	Query    map[string][]string `json:"query"`
+	Headers  map[string][]string `json:"headers"`
+	Body     string              `json:"body"`
+}
+
+const fakeControlPrefix = "/__fake/"
+
+func startFakeApp(t *testing.T) *fakeApp {
+	t.Helper()
+	var tok [16]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeApp{token: hex.EncodeToString(tok[:]), scripts: map[string]fakeAnswer{}}
+	f.srv = httptest.NewServer(f) // listens on 127.0.0.1
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, fakeControlPrefix) && r.Header.Get("X-Fake-Control") == f.token {
+		f.control(w, r, body)
+		return
+	}
+	rec := fakeRequest{
+		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
+		Query: r.URL.Query(), Headers: map[string][]string{}, Body: string(body),
+	}
+	for k, vs := range r.Header {
+		rec.Headers[strings.ToLower(k)] = vs
+	}
+	f.mu.Lock()
+	f.received = append(f.received, rec)
+	a, ok := f.scripts[r.Method+" "+rec.Path]
+	f.mu.Unlock()
+	if !ok {
+		writeFakeJSON(w, http.StatusNotFound, map[string]string{"message": "fake app: nothing scripted for " + r.Method + " " + rec.Path})
+		return
+	}
+	for k, v := range a.Headers {
+		w.Header().Set(k, v)
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(a.Status)
+	if len(a.Body) > 0 {
+		w.Write(a.Body)
+	}
+}
+
+func (f *fakeApp) control(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost {
+		writeFakeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "POST only"})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch strings.TrimPrefix(r.URL.Path, fakeControlPrefix) {
+	case "script":
+		var a fakeAnswer
+		if err := json.Unmarshal(body, &a); err != nil || a.Method == "" || !strings.HasPrefix(a.Path, "/") {
+			writeFakeJSON(w, http.StatusBadRequest, map[string]string{"message": fmt.Sprintf("a script is {method, path, status, headers, body} (%v)", err)})
+			return
+		}
+		if a.Status == 0 {
+			a.Status = http.StatusOK
+		}
+		a.Method = strings.ToUpper(a.Method)
+		f.scripts[a.Method+" "+a.Path] = a
+		w.WriteHeader(http.StatusNoContent)
+	case "take":
+		got := f.received
+		if got == nil {
+			got = []fakeRequest{}
+		}
+		f.received = nil
+		writeFakeJSON(w, http.StatusOK, got)
+	case "reset":
+		f.scripts, f.received = map[string]fakeAnswer{}, nil
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeFakeJSON(w, http.StatusNotFound, map[string]string{"message": "unknown control endpoint " + r.URL.Path})
+	}
+}
+
+func writeFakeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
