@@ -142,13 +142,14 @@ func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolk
 	if id == "" && tk.NoAuth() {
 		return &connection{scheme: &tk.AuthSchemes[0], creds: map[string]string{}}, nil
 	}
+	var rec *ConnectionRecord
 	if id == "" {
 		if userID == "" {
 			return nil, Errorf(EINVALID, "Name the user (user_id) or the connected account (connected_account_id) to run this %s tool for.", tk.Name)
 		}
 		recs, _, err := s.store.ListConnectedAccounts(ctx, ConnectionFilter{
 			ProjectID: projectID, UserIDs: []string{userID}, Toolkits: []string{tk.Slug},
-			Statuses: []ConnectionStatus{StatusActive}, Disabled: new(bool), Page: Page{Limit: 10},
+			Statuses: []ConnectionStatus{StatusActive}, Disabled: new(bool), Page: Page{Limit: 10}, WithCredentials: true,
 		})
 		if err != nil {
 			return nil, err
@@ -157,7 +158,7 @@ func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolk
 		case 0:
 			return nil, Errorf(ENOACCOUNT, "No ACTIVE connected account for user %q and toolkit %s: connect the user first (POST /api/v3.1/connected_accounts).", Truncate(userID, 80), tk.Slug)
 		case 1:
-			id = recs[0].ID
+			rec = recs[0] // read with its credentials: no second read
 		default:
 			ids := make([]string, len(recs))
 			for i, r := range recs {
@@ -167,12 +168,21 @@ func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolk
 			return nil, Errorf(EINVALID, "User %q has %d ACTIVE %s accounts (%s): choose one with connected_account_id.", Truncate(userID, 80), len(ids), tk.Slug, strings.Join(ids, ", "))
 		}
 	}
-	rec, err := s.store.GetConnectedAccount(ctx, projectID, id)
-	if code := ErrorCode(err); code == ENOTFOUND {
-		return nil, Errorf(ENOACCOUNT, "Connected account %s not found.", Truncate(id, 80))
-	} else if err != nil {
-		return nil, err
+	if rec == nil {
+		var err error
+		rec, err = s.store.GetConnectedAccount(ctx, projectID, id)
+		if code := ErrorCode(err); code == ENOTFOUND {
+			return nil, Errorf(ENOACCOUNT, "Connected account %s not found.", Truncate(id, 80))
+		} else if err != nil {
+			return nil, err
+		}
 	}
+	return s.openConnection(ctx, projectID, tk, rec, userID)
+}
+
+// openConnection checks that an account record may run a call of tk for
+// userID ("" for any user) and opens its credentials.
+func (s *Service) openConnection(ctx context.Context, projectID string, tk *Toolkit, rec *ConnectionRecord, userID string) (*connection, error) {
 	ca := rec.ConnectedAccount
 	switch {
 	case !strings.EqualFold(ca.Toolkit, tk.Slug):
@@ -315,7 +325,7 @@ func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (resp
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.connectionFor(ctx, projectID, tk, rec.ID, "")
+	conn, err := s.openConnection(ctx, projectID, tk, rec, "")
 	if err != nil {
 		return nil, err
 	}

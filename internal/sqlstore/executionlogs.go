@@ -15,18 +15,20 @@ func (s *DB) AppendExecutionLogs(ctx context.Context, logs []*patchbay.Execution
 	if len(logs) == 0 {
 		return nil
 	}
-	return s.InTx(ctx, func(tx patchbay.Store) error {
-		t := tx.(*DB)
-		for _, e := range logs {
-			if _, err := t.q.ExecContext(ctx, `INSERT INTO execution_logs (`+execLogCols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-				e.ID, e.ProjectID, e.Kind, e.Tool, e.Toolkit, e.ConnectedAccountID, e.UserID, e.Status, e.Message,
-				e.UpstreamStatus, e.Duration.Microseconds(), nullJSON(e.Request), nullJSON(e.Response), ts(e.At)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	// One statement for the batch: a row costs its values, not a round trip.
+	var (
+		a    args
+		rows []string
+	)
+	for _, e := range logs {
+		rows = append(rows, "("+strings.Join([]string{
+			a.add(e.ID), a.add(e.ProjectID), a.add(e.Kind), a.add(e.Tool), a.add(e.Toolkit), a.add(e.ConnectedAccountID), a.add(e.UserID),
+			a.add(e.Status), a.add(e.Message), a.add(e.UpstreamStatus), a.add(e.Duration.Microseconds()),
+			a.add(nullJSON(e.Request)), a.add(nullJSON(e.Response)), a.add(ts(e.At)),
+		}, ", ")+")")
+	}
+	_, err := s.q.ExecContext(ctx, `INSERT INTO execution_logs (`+execLogCols+`) VALUES `+strings.Join(rows, ", "), a...)
+	return err
 }
 
 func nullJSON(b []byte) any {
