@@ -38,6 +38,12 @@ func main() {
 		// few more MB of heap for much less GC CPU. GOGC overrides it.
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// ...but the heap may not grow past 64 MiB for it: near the limit
+		// the collector runs as often as it must, so a busy instance stays
+		// well inside a small container. GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(64 << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
