@@ -332,6 +332,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, q *req) error {
 	if len(q.view.Projects) == 0 {
 		return patchbay.Errorf(patchbay.ENOTFOUND, "Your organization has no project yet: create one with `patchbay projects create`.")
 	}
+	if q.view.Flash != "" {
+		s.setFlash(w, r, q.view.Flash) // for the page this leads to
+	}
 	http.Redirect(w, r, "/projects/"+q.view.Projects[0].Project.ID+"/keys", http.StatusSeeOther)
 	return nil
 }
