@@ -83,6 +83,9 @@ type execLogger struct {
 
 	mu      sync.Mutex
 	pending []*ExecutionLog
+	// flushing is held for a whole flush, so a reader's flush waits for a
+	// batch the background writer has taken but not yet written.
+	flushing sync.Mutex
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -119,6 +122,8 @@ func (l *execLogger) add(e *ExecutionLog) {
 
 // flush writes every pending log.
 func (l *execLogger) flush(ctx context.Context) {
+	l.flushing.Lock()
+	defer l.flushing.Unlock()
 	for {
 		l.mu.Lock()
 		n := min(len(l.pending), l.opts.Batch)

@@ -3,6 +3,11 @@
 (function () {
   'use strict';
 
+  // Without this script the menus' items are plain links under each row;
+  // with it they fold into the options buttons.
+  document.documentElement.classList.add('js');
+  document.querySelectorAll('[data-menu] [role="menu"]').forEach(function (m) { m.hidden = true; });
+
   function closeMenu(menu, focusButton) {
     var button = menu.querySelector('.menu-button');
     var list = menu.querySelector('[role="menu"]');
