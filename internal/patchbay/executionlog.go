@@ -86,9 +86,9 @@ type execLogger struct {
 	// flushing is held for a whole flush, so a reader's flush waits for a
 	// batch the background writer has taken but not yet written.
 	flushing sync.Mutex
-	kick    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	kick     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // maxPending is how many logs may wait before a caller writes them.
