@@ -11,6 +11,7 @@ import (
 type signInData struct {
 	Email string
 	Next  string
+	Org   string // the organization to sign in to, "" for the first
 }
 
 // safeNext keeps a post-sign-in destination on this site.
@@ -22,20 +23,24 @@ func safeNext(next string) string {
 }
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
-	v := &view{Title: "Sign in", Flash: s.takeFlash(w, r), Data: signInData{Next: safeNext(r.URL.Query().Get("next"))}}
+	q := r.URL.Query()
+	v := &view{Title: "Sign in", Flash: s.takeFlash(w, r), Data: signInData{Next: safeNext(q.Get("next")), Email: q.Get("email"), Org: q.Get("org")}}
 	return s.render(w, r, http.StatusOK, "signin", v)
 }
 
 // signIn: POST /signin {email, password, next}. Attempts are limited per
 // client address; a failure says the same whatever was wrong.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
-	email, next := strings.TrimSpace(r.PostFormValue("email")), safeNext(r.PostFormValue("next"))
-	v := &view{Title: "Sign in", Data: signInData{Email: email, Next: next}}
+	email, next, org := strings.TrimSpace(r.PostFormValue("email")), safeNext(r.PostFormValue("next")), r.PostFormValue("org")
+	v := &view{Title: "Sign in", Data: signInData{Email: email, Next: next, Org: org}}
+	if err := sameOrigin(r); err != nil {
+		return err
+	}
 	if !s.signins.Allow(httpserver.ClientIP(r)) {
 		v.Error = "Too many sign-in attempts from your address: wait a minute and try again."
 		return s.render(w, r, http.StatusTooManyRequests, "signin", v)
 	}
-	tok, sess, err := s.svc.SignIn(r.Context(), email, r.PostFormValue("password"))
+	tok, sess, err := s.svc.SignIn(r.Context(), email, r.PostFormValue("password"), org)
 	if patchbay.ErrorCode(err) == patchbay.EUNAUTHORIZED {
 		v.Error = patchbay.ErrorMessage(err)
 		return s.render(w, r, http.StatusUnauthorized, "signin", v)
@@ -76,6 +81,9 @@ func (s *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
 
 // signUp: POST /signup {token, name, password, confirm}.
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
+	if err := sameOrigin(r); err != nil {
+		return err
+	}
 	tok := r.PostFormValue("token")
 	inv, err := s.svc.InviteFor(r.Context(), tok)
 	if err != nil {

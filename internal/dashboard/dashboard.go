@@ -148,6 +148,7 @@ type view struct {
 	CSRF     string
 	Projects []*patchbay.ProjectView
 	Project  *patchbay.ProjectView
+	Orgs     []patchbay.OrgChoice // the organizations the member's email belongs to
 	Flash    string
 	Error    string
 	Data     any
@@ -221,21 +222,34 @@ func (s *Server) session(r *http.Request) (*req, error) {
 	if err != nil {
 		return nil, err
 	}
+	orgs, err := s.svc.Organizations(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
 	m := p.Member
-	return &req{p: p, session: sess, view: &view{Member: &m, CSRF: sess.CSRF, Projects: projects}}, nil
+	return &req{p: p, session: sess, view: &view{Member: &m, CSRF: sess.CSRF, Projects: projects, Orgs: orgs}}, nil
 }
 
 // checkForm refuses a state-changing request without the session's CSRF
 // token, or from another origin.
 func checkForm(r *http.Request, sess *patchbay.Session) error {
+	if err := sameOrigin(r); err != nil {
+		return err
+	}
+	if !patchbay.SameCSRF(sess, r.PostFormValue("csrf")) {
+		return patchbay.Errorf(patchbay.EFORBIDDEN, "This form has expired or did not come from the dashboard: reload the page and try again.")
+	}
+	return nil
+}
+
+// sameOrigin refuses a form another site's page sent (also for sign-in
+// and sign-up, which no session protects yet).
+func sameOrigin(r *http.Request) error {
 	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
 		u, err := url.Parse(origin)
 		if err != nil || !strings.EqualFold(u.Host, r.Host) {
 			return patchbay.Errorf(patchbay.EFORBIDDEN, "This form was sent from another site, so it was refused.")
 		}
-	}
-	if !patchbay.SameCSRF(sess, r.PostFormValue("csrf")) {
-		return patchbay.Errorf(patchbay.EFORBIDDEN, "This form has expired or did not come from the dashboard: reload the page and try again.")
 	}
 	return nil
 }

@@ -219,15 +219,19 @@ func checkPassword(pw string) error {
 // which emails have accounts.
 var errSignIn = Errorf(EUNAUTHORIZED, "Wrong email or password.")
 
-// SignIn checks a member's email and password and starts a session. The
-// same EUNAUTHORIZED whatever was wrong; the same work is done for an
-// unknown email, so timing tells nothing either.
-func (s *Service) SignIn(ctx context.Context, email, password string) (string, *Session, error) {
+// SignIn checks a member's email and password and starts a session, in
+// the organization orgID names or, with "", the first whose member the
+// password opens. The same EUNAUTHORIZED whatever was wrong; the same work
+// is done for an unknown email, so timing tells nothing either.
+func (s *Service) SignIn(ctx context.Context, email, password, orgID string) (string, *Session, error) {
 	members, err := s.store.MembersByEmail(ctx, strings.TrimSpace(email))
 	if err != nil {
 		return "", nil, err
 	}
 	for _, m := range members {
+		if orgID != "" && m.OrgID != orgID {
+			continue
+		}
 		hash, err := s.store.MemberPassword(ctx, m.ID)
 		if err != nil {
 			return "", nil, err
@@ -332,4 +336,32 @@ func (s *Service) InProject(ctx context.Context, p *Principal, projectID string)
 	c := *p
 	c.ProjectID, c.Project = projectID, pv
 	return &c, nil
+}
+
+// OrgChoice is an organization a signed-in member's email also belongs to.
+type OrgChoice struct {
+	ID, Name string
+	Current  bool
+}
+
+// Organizations lists the organizations whose members have the principal's
+// email, the principal's own marked current: the dashboard's organization
+// switcher (switching signs in to the other membership).
+func (s *Service) Organizations(ctx context.Context, p *Principal) ([]OrgChoice, error) {
+	if p == nil {
+		return nil, errNoPrincipal
+	}
+	members, err := s.store.MembersByEmail(ctx, p.Member.Email)
+	if err != nil {
+		return nil, err
+	}
+	var out []OrgChoice
+	for _, m := range members {
+		org, err := s.store.GetOrganization(ctx, m.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, OrgChoice{ID: org.ID, Name: org.Name, Current: org.ID == p.OrgID})
+	}
+	return out, nil
 }

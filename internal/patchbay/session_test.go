@@ -40,10 +40,10 @@ func TestInviteSignInSignOut(t *testing.T) {
 	wantError(t, "a used invite", err, patchbay.ENOTFOUND, "not valid")
 
 	for _, c := range []struct{ email, pw string }{{"dev@example.com", "wrong password here"}, {"nobody@example.com", goodPassword}} {
-		_, _, err := e.svc.SignIn(e.ctx, c.email, c.pw)
+		_, _, err := e.svc.SignIn(e.ctx, c.email, c.pw, "")
 		wantError(t, c.email, err, patchbay.EUNAUTHORIZED, "Wrong email or password")
 	}
-	second, _, err := e.svc.SignIn(e.ctx, "DEV@example.com", goodPassword)
+	second, _, err := e.svc.SignIn(e.ctx, "DEV@example.com", goodPassword, "")
 	if err != nil {
 		t.Fatal(err)
 	}
