@@ -47,7 +47,7 @@ func TestOrganizationSwitcher(t *testing.T) {
 		b := newBrowser(t, srv)
 		home := b.signIn(owner).want(t, 200)
 		home.has(t, `aria-current="true">`+srv.Org.Name+`</span>`, "Switch to:", ">Second Org</a>")
-		signin := b.get("/signin?org=" + other.ID + "&email=" + url.QueryEscape(owner) + "&next=/").want(t, 200)
+		signin := b.get("/signin?org="+other.ID+"&email="+url.QueryEscape(owner)+"&next=/").want(t, 200)
 		signin.has(t, `name="org" value="`+other.ID+`"`)
 		// The first organization's password does not open the second.
 		b.post("/signin", url.Values{"email": {owner}, "password": {Password}, "org": {other.ID}}).want(t, 401)
