@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -92,7 +93,7 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.connectionFor(ctx, projectID, tk, call.ConnectedAccountID, call.UserID)
+	conn, err := s.connectionFor(ctx, p.OrgID, projectID, tk, call.ConnectedAccountID, call.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -138,14 +139,26 @@ type connection struct {
 // connectionFor picks the account a call of tk runs with: id, or the
 // user's one ACTIVE, enabled account for tk. A toolkit without auth needs
 // none.
-func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolkit, id, userID string) (*connection, error) {
+func (s *Service) connectionFor(ctx context.Context, orgID, projectID string, tk *Toolkit, id, userID string) (*connection, error) {
 	if id == "" && tk.NoAuth() {
 		return &connection{scheme: &tk.AuthSchemes[0], creds: map[string]string{}}, nil
+	}
+	// The records (credentials still sealed) are kept under the
+	// organization's read version: an unchanged account costs one
+	// primary-key lookup, and any change to it, or to anything else of the
+	// organization, reads it afresh.
+	version, err := s.store.ReadVersion(ctx, orgID)
+	if err != nil {
+		return nil, err
 	}
 	var rec *ConnectionRecord
 	if id == "" {
 		if userID == "" {
 			return nil, Errorf(EINVALID, "Name the user (user_id) or the connected account (connected_account_id) to run this %s tool for.", tk.Name)
+		}
+		key := projectID + "\x00user\x00" + userID + "\x00" + tk.Slug
+		if rec = s.records.get(key, version); rec != nil {
+			return s.openConnection(ctx, projectID, tk, rec, userID)
 		}
 		recs, _, err := s.store.ListConnectedAccounts(ctx, ConnectionFilter{
 			ProjectID: projectID, UserIDs: []string{userID}, Toolkits: []string{tk.Slug},
@@ -153,6 +166,9 @@ func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolk
 		})
 		if err != nil {
 			return nil, err
+		}
+		if len(recs) == 1 {
+			s.records.put(key, version, recs[0])
 		}
 		switch len(recs) {
 		case 0:
@@ -169,15 +185,64 @@ func (s *Service) connectionFor(ctx context.Context, projectID string, tk *Toolk
 		}
 	}
 	if rec == nil {
-		var err error
-		rec, err = s.store.GetConnectedAccount(ctx, projectID, id)
-		if code := ErrorCode(err); code == ENOTFOUND {
-			return nil, Errorf(ENOACCOUNT, "Connected account %s not found.", Truncate(id, 80))
-		} else if err != nil {
+		if rec, err = s.accountRecord(ctx, projectID, id, version); err != nil {
 			return nil, err
 		}
 	}
 	return s.openConnection(ctx, projectID, tk, rec, userID)
+}
+
+// accountRecord reads an account with its sealed credentials, or takes it
+// from the records kept at version.
+func (s *Service) accountRecord(ctx context.Context, projectID, id string, version int64) (*ConnectionRecord, error) {
+	key := projectID + "\x00id\x00" + id
+	if rec := s.records.get(key, version); rec != nil {
+		return rec, nil
+	}
+	rec, err := s.store.GetConnectedAccount(ctx, projectID, id)
+	if code := ErrorCode(err); code == ENOTFOUND {
+		return nil, Errorf(ENOACCOUNT, "Connected account %s not found.", Truncate(id, 80))
+	} else if err != nil {
+		return nil, err
+	}
+	s.records.put(key, version, rec)
+	return rec, nil
+}
+
+// recordCache keeps account records (sealed credentials: nothing is kept
+// in clear) under the read version they were read at.
+type recordCache struct {
+	mu sync.Mutex
+	m  map[string]recordEntry
+}
+
+type recordEntry struct {
+	version int64
+	rec     *ConnectionRecord
+}
+
+// maxRecords bounds the cache; past it, it starts over.
+const maxRecords = 10000
+
+func (c *recordCache) get(key string, version int64) *ConnectionRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[key]; ok && e.version == version {
+		return e.rec
+	}
+	return nil
+}
+
+func (c *recordCache) put(key string, version int64, rec *ConnectionRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxRecords {
+		c.m = make(map[string]recordEntry)
+	}
+	if e, ok := c.m[key]; ok && e.version > version {
+		return
+	}
+	c.m[key] = recordEntry{version: version, rec: rec}
 }
 
 // openConnection checks that an account record may run a call of tk for
@@ -315,10 +380,12 @@ func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (resp
 	if call.ConnectedAccountID == "" {
 		return nil, Errorf(EINVALID, "connected_account_id is required: the proxy calls an app as one connected account.")
 	}
-	rec, err := s.store.GetConnectedAccount(ctx, projectID, call.ConnectedAccountID)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(ENOACCOUNT, "Connected account %s not found.", Truncate(call.ConnectedAccountID, 80))
-	} else if err != nil {
+	version, err := s.store.ReadVersion(ctx, p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.accountRecord(ctx, projectID, call.ConnectedAccountID, version)
+	if err != nil {
 		return nil, err
 	}
 	tk, err := s.toolkit(rec.Toolkit)

@@ -217,3 +217,31 @@ func TestExecuteToolUsesTheAuthConfigsInstance(t *testing.T) {
 		t.Errorf("the call's values = %v, want the auth config's subdomain and the user's token", got)
 	}
 }
+
+// TestExecuteToolSeesEveryChange: the account records kept for tool calls
+// follow every committed change, also one made behind the Service's back
+// (another instance, an admin command): a disabled account stops at once.
+func TestExecuteToolSeesEveryChange(t *testing.T) {
+	e := MustEnv(t)
+	owner := e.fx().owner
+	ca := e.MustConnect(owner, e.MustAuthConfig(owner).ID, "alice")
+	byUser := patchbay.ToolCall{Tool: "WIDGET_GET_WIDGET", UserID: "alice", Arguments: map[string]any{"id": "x"}}
+	byID := patchbay.ToolCall{Tool: "WIDGET_GET_WIDGET", ConnectedAccountID: ca.ID, Arguments: map[string]any{"id": "x"}}
+	for _, call := range []patchbay.ToolCall{byUser, byID, byUser, byID} {
+		if _, err := e.svc.ExecuteTool(e.ctx, owner, call); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := e.st.GetConnectedAccount(e.ctx, ca.ProjectID, ca.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.ConnectedAccount.Disabled = true
+	if err := e.st.UpdateConnectedAccount(e.ctx, rec.ConnectedAccount); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ExecuteTool(e.ctx, owner, byID)
+	wantError(t, "by id, after a disable in the store", err, patchbay.EINVALID, "disabled")
+	_, err = e.svc.ExecuteTool(e.ctx, owner, byUser)
+	wantError(t, "by user, after a disable in the store", err, patchbay.ENOACCOUNT)
+}

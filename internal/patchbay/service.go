@@ -26,6 +26,7 @@ type Service struct {
 	caller  Caller
 	hasher  PasswordHasher
 	execLog *execLogger
+	records recordCache // connected accounts' records for tool calls
 	fence   Fence
 	auth    *Authenticator
 	now     func() time.Time
