@@ -110,3 +110,18 @@ func TestFormsNeedTheSession(t *testing.T) {
 		f.want(t, http.StatusUnauthorized).has(t, "Wrong email or password")
 	}
 }
+
+// TestSignInIsRateLimited: after ten attempts in a minute from one
+// address, sign-in answers 429 without checking the password, even the
+// right one.
+func TestSignInIsRateLimited(t *testing.T) {
+	srv, owner := start(t, testserver.SQLite)
+	b := newBrowser(t, srv)
+	for i := range 10 {
+		p := b.post("/signin", url.Values{"email": {owner}, "password": {"a wrong password"}})
+		if p.Status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: status %d, want 401", i+1, p.Status)
+		}
+	}
+	b.post("/signin", url.Values{"email": {owner}, "password": {Password}}).want(t, http.StatusTooManyRequests).has(t, "Too many sign-in attempts")
+}
