@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/httpserver"
@@ -37,6 +38,9 @@ type Server struct {
 	toolkitJSON sync.Map
 	// renders keeps rendered reads under their data's version.
 	renders *httpserver.RenderCache
+	// sessions keeps session info answers by credential ID.
+	sessions     sync.Map
+	sessionCount atomic.Int64
 }
 
 // New returns a Server for cfg.

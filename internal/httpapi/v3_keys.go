@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 
 	"github.com/patchbay-dev/patchbay/internal/httpserver"
@@ -68,6 +70,16 @@ type sessionInfo struct {
 // when the key was verified, and are evicted with it.
 func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
+	// The answer depends on the verified principal only, which the key
+	// cache holds until the key is evicted: its encoding is kept beside it,
+	// valid while the principal's credential, member and project view are
+	// the ones it was made from.
+	if v, ok := s.sessions.Load(p.Credential.ID); ok {
+		if e := v.(*sessionEntry); e.matches(p) {
+			httpserver.WriteJSONBytes(w, http.StatusOK, e.body)
+			return nil
+		}
+	}
 	c := &p.Credential
 	out := sessionInfo{
 		APIKey: sessionAPIKey{
@@ -85,9 +97,31 @@ func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
 		wp := toWireProject(pv, nil)
 		out.Project = &wp
 	}
-	writeJSON(w, http.StatusOK, out)
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(out); err != nil {
+		return err
+	}
+	if p.Credential.ID != "" && s.sessionCount.Add(1) <= maxSessionEntries {
+		s.sessions.Store(p.Credential.ID, &sessionEntry{cred: p.Credential, member: p.Member, project: p.Project, body: buf.Bytes()})
+	}
+	httpserver.WriteJSONBytes(w, http.StatusOK, buf.Bytes())
 	return nil
 }
+
+// sessionEntry is a session info answer and what it was made from.
+type sessionEntry struct {
+	cred    patchbay.Credential
+	member  patchbay.Member
+	project *patchbay.ProjectView
+	body    []byte
+}
+
+func (e *sessionEntry) matches(p *patchbay.Principal) bool {
+	return e.cred == p.Credential && e.member == p.Member && e.project == p.Project
+}
+
+// maxSessionEntries bounds the kept session answers (one per key).
+const maxSessionEntries = 100_000
 
 type wireAudit struct {
 	ID        string `json:"id"`
