@@ -61,12 +61,12 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	var account string
 	defer func() {
 		e := &ExecutionLog{ProjectID: projectID, Kind: LogKindTool, Tool: t.Slug, Toolkit: t.Toolkit, ConnectedAccountID: account,
-			UserID: call.UserID, Request: redact(call.Arguments), At: start, Duration: s.now().Sub(start)}
+			UserID: call.UserID, request: call.Arguments, At: start, Duration: s.now().Sub(start)}
 		switch {
 		case err != nil:
 			e.ID, e.Status, e.Message = s.newID("log_"), LogFailed, ErrorMessage(err)
 		default:
-			e.ID, e.UpstreamStatus, e.Response = res.LogID, res.UpstreamStatus, redact(res.Data)
+			e.ID, e.UpstreamStatus, e.response = res.LogID, res.UpstreamStatus, res.Data
 			e.Status, e.Message = LogSucceeded, ""
 			if !res.Successful {
 				e.Status, e.Message = LogFailed, res.Error
@@ -400,7 +400,7 @@ func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (resp
 	defer func() {
 		e := &ExecutionLog{ID: s.newID("log_"), ProjectID: projectID, Kind: LogKindProxy, Toolkit: tk.Slug, ConnectedAccountID: rec.ID,
 			UserID: rec.UserID, Status: LogSucceeded, At: start, Duration: s.now().Sub(start),
-			Request: redact(map[string]any{"method": method, "endpoint": Truncate(call.Endpoint, 500)})}
+			request: map[string]any{"method": method, "endpoint": Truncate(call.Endpoint, 500)}}
 		switch {
 		case err != nil:
 			e.Status, e.Message = LogFailed, ErrorMessage(err)

@@ -29,6 +29,11 @@ type ExecutionLog struct {
 	// payloads are not kept).
 	Request, Response json.RawMessage
 	At                time.Time
+
+	// request and response are the payloads before redaction, which the
+	// background writer does, off the request path. Neither is changed
+	// after the call.
+	request, response any
 }
 
 // Execution log kinds and statuses.
@@ -132,6 +137,14 @@ func (l *execLogger) flush(ctx context.Context) {
 		l.mu.Unlock()
 		if n == 0 {
 			return
+		}
+		for _, e := range batch {
+			if e.request != nil {
+				e.Request, e.request = redact(e.request), nil
+			}
+			if e.response != nil {
+				e.Response, e.response = redact(e.response), nil
+			}
 		}
 		if err := l.store.AppendExecutionLogs(ctx, batch); err != nil {
 			l.log("writing execution logs", "logs", len(batch), "err", err)
@@ -240,7 +253,7 @@ func (s *Service) record(e *ExecutionLog) {
 		return
 	}
 	if s.execLog.opts.OmitPayloads {
-		e.Request, e.Response = nil, nil
+		e.Request, e.Response, e.request, e.response = nil, nil, nil, nil
 	}
 	s.execLog.add(e)
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -15,20 +16,30 @@ func (s *DB) AppendExecutionLogs(ctx context.Context, logs []*patchbay.Execution
 	if len(logs) == 0 {
 		return nil
 	}
-	// One statement for the batch: a row costs its values, not a round trip.
-	var (
-		a    args
-		rows []string
-	)
-	for _, e := range logs {
-		rows = append(rows, "("+strings.Join([]string{
-			a.add(e.ID), a.add(e.ProjectID), a.add(e.Kind), a.add(e.Tool), a.add(e.Toolkit), a.add(e.ConnectedAccountID), a.add(e.UserID),
-			a.add(e.Status), a.add(e.Message), a.add(e.UpstreamStatus), a.add(e.Duration.Microseconds()),
-			a.add(nullJSON(e.Request)), a.add(nullJSON(e.Response)), a.add(ts(e.At)),
-		}, ", ")+")")
-	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO execution_logs (`+execLogCols+`) VALUES `+strings.Join(rows, ", "), a...)
-	return err
+	// One transaction, one short statement per row: the statement is
+	// prepared once and kept, where a many-row statement would be prepared
+	// afresh for every batch size (and binding its parameters by name is
+	// most of SQLite's work).
+	const insert = `INSERT INTO execution_logs (` + execLogCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	return s.InTx(ctx, func(tx patchbay.Store) error {
+		t := tx.(*DB)
+		sqlTx, ok := t.q.(*sql.Tx)
+		if !ok {
+			return fmt.Errorf("sqlstore: execution logs outside a transaction")
+		}
+		st, err := sqlTx.PrepareContext(ctx, insert)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, e := range logs {
+			if _, err := st.ExecContext(ctx, e.ID, e.ProjectID, e.Kind, e.Tool, e.Toolkit, e.ConnectedAccountID, e.UserID, e.Status, e.Message,
+				e.UpstreamStatus, e.Duration.Microseconds(), nullJSON(e.Request), nullJSON(e.Response), ts(e.At)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func nullJSON(b []byte) any {
