@@ -232,6 +232,32 @@ func projectsList(*flag.FlagSet) adminRun {
 
 // projectsCreate creates a project and prints its ID, or with --with-key
 // its first API key.
+// projectsLogPayloads says whether a project's execution logs keep the
+// redacted arguments and results of its tool calls.
+func projectsLogPayloads(fs *flag.FlagSet) adminRun {
+	project := fs.String("project", "", "the project's `ID` (required)")
+	keep := fs.Bool("keep", true, "keep the payloads (false: only what ran, for whom, how it ended)")
+	return adminRun{
+		check: func(args []string) error {
+			if err := noArgs("projects log-payloads", args); err != nil {
+				return err
+			}
+			return required("projects log-payloads", "--project", *project)
+		},
+		run: func(x *adminCtx, _ []string) error {
+			if err := x.app.Service.SetLogPayloads(x.ctx, x.actor, *project, *keep); err != nil {
+				return err
+			}
+			what := "keeps"
+			if !*keep {
+				what = "omits"
+			}
+			fmt.Fprintf(x.errOut, "project %s now %s tool payloads in its execution logs\n", *project, what)
+			return nil
+		},
+	}
+}
+
 func projectsCreate(fs *flag.FlagSet) adminRun {
 	name := fs.String("name", "", "the project's `NAME` (required)")
 	withKey := fs.Bool("with-key", false, "also create the project's first API key and print it")

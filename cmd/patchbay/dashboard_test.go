@@ -118,3 +118,19 @@ func TestMembersInvite(t *testing.T) {
 	}
 	signUp(t, strings.Replace(link, "127.0.0.1:8080", addr[1], 1))
 }
+
+// TestProjectsLogPayloads: the CLI turns a project's log payloads off and
+// on, and names an unknown project.
+func TestProjectsLogPayloads(t *testing.T) {
+	e := sqliteEnv(t)
+	id := strings.TrimSpace(mustCLI(t, e, "projects", "create", "--name", "quiet").stdout)
+	if r := mustCLI(t, e, "projects", "log-payloads", "--project", id, "--keep=false"); !strings.Contains(r.stderr, "now omits") {
+		t.Errorf("--keep=false: %q", r.stderr)
+	}
+	if r := mustCLI(t, e, "projects", "log-payloads", "--project", id); !strings.Contains(r.stderr, "now keeps") {
+		t.Errorf("--keep: %q", r.stderr)
+	}
+	if r := runCLI(t, e, "projects", "log-payloads", "--project", "pr_nope"); r.code == exitOK || !strings.Contains(r.stderr, "pr_nope") {
+		t.Errorf("an unknown project: exit %d, %q", r.code, r.stderr)
+	}
+}

@@ -108,6 +108,7 @@ func init() {
 		{name: "keys list", flags: "[--project ID | --org] [--active]", summary: "list API keys, masked", admin: keysList},
 		{name: "keys revoke", args: "ID", summary: "revoke the API key ID", admin: keysRevoke},
 		{name: "projects list", summary: "list projects", admin: projectsList},
+		{name: "projects log-payloads", flags: "--project ID [--keep]", summary: "keep (--keep) or omit (--keep=false) tools' arguments and results in a project's execution logs", admin: projectsLogPayloads},
 		{name: "projects create", flags: "--name NAME [--with-key]", summary: "create a project (and its first API key)", admin: projectsCreate},
 		{name: "members invite", flags: "--email EMAIL --role owner|admin|member", summary: "print a one-time sign-up link for the dashboard", admin: membersInvite},
 		{name: "members add", flags: "--email EMAIL --role owner|admin|member [--name NAME]", summary: "add a member to the organization", admin: membersAdd},

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,4 +98,37 @@ func TestExecutionLogsWithoutPayloads(t *testing.T) {
 	one := a.get("/api/v3.1/logs/tool_execution/" + id).want(200)
 	one.eq("status", "success")
 	one.eq("data", map[string]any{})
+}
+
+// TestProjectOmitsLogPayloads: a project set to omit payloads logs its
+// calls without arguments or results, from the next call on, and keeps them
+// again when set back.
+func TestProjectOmitsLogPayloads(t *testing.T) {
+	app := newScriptedApp(t)
+	eachBackend(t, func(t *testing.T, b testserver.Backend) {
+		a := start(t, b, testserver.Options{Outbound: outbound.Config{Overrides: map[string]string{"github": app.URL}, AllowHosts: []string{"127.0.0.1"}}})
+		ac := a.createAuthConfig("github", "BEARER_TOKEN", nil)
+		a.connect(ac, "u", "BEARER_TOKEN", map[string]any{"token": a.secret("ghp_SECRETVALUE_omit_0123456789abcdefgh")})
+		ctx := context.Background()
+		cli, err := a.srv.Service.CLIPrincipal(ctx, a.srv.Org.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func() *response {
+			app.script(200, http.Header{"Content-Type": {"application/json"}}, []byte(`{"login":"octocat"}`))
+			id := a.post("/api/v3.1/tools/execute/GITHUB_GET_THE_AUTHENTICATED_USER", map[string]any{"user_id": "u"}).want(200).str("log_id")
+			return a.get("/api/v3.1/logs/tool_execution/" + id).want(200)
+		}
+		run().eq("data.response.login", "octocat")
+		if err := a.srv.Service.SetLogPayloads(ctx, cli, a.projectID, false); err != nil {
+			t.Fatal(err)
+		}
+		omitted := run()
+		omitted.eq("data", map[string]any{})
+		omitted.eq("metadata.tool_slug", "GITHUB_GET_THE_AUTHENTICATED_USER")
+		if err := a.srv.Service.SetLogPayloads(ctx, cli, a.projectID, true); err != nil {
+			t.Fatal(err)
+		}
+		run().eq("data.response.login", "octocat")
+	})
 }

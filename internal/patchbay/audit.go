@@ -20,15 +20,16 @@ type AuditEvent struct {
 
 // Audit actions.
 const (
-	ActionKeyCreate     = "api_key.create"
-	ActionKeyRevoke     = "api_key.revoke"
-	ActionKeyRegenerate = "api_key.regenerate"
-	ActionKeyLeaked     = "api_key.revoke_leaked"
-	ActionProjectCreate = "project.create"
-	ActionProjectDelete = "project.delete"
-	ActionMemberCreate  = "member.create"
-	ActionMemberInvite  = "member.invite"
-	ActionMemberSignUp  = "member.sign_up"
+	ActionKeyCreate          = "api_key.create"
+	ActionKeyRevoke          = "api_key.revoke"
+	ActionKeyRegenerate      = "api_key.regenerate"
+	ActionKeyLeaked          = "api_key.revoke_leaked"
+	ActionProjectCreate      = "project.create"
+	ActionProjectDelete      = "project.delete"
+	ActionMemberCreate       = "member.create"
+	ActionMemberInvite       = "member.invite"
+	ActionProjectLogPayloads = "project.log_payloads"
+	ActionMemberSignUp       = "member.sign_up"
 
 	ActionAuthConfigCreate  = "auth_config.create"
 	ActionAuthConfigUpdate  = "auth_config.update"

@@ -59,6 +59,7 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	}
 	start := s.now()
 	var account string
+	version := int64(-1) // the read version, once known
 	defer func() {
 		e := &ExecutionLog{ProjectID: projectID, Kind: LogKindTool, Tool: t.Slug, Toolkit: t.Toolkit, ConnectedAccountID: account,
 			UserID: call.UserID, request: call.Arguments, At: start, Duration: s.now().Sub(start)}
@@ -72,8 +73,11 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 				e.Status, e.Message = LogFailed, res.Error
 			}
 		}
-		s.record(e)
+		s.record(e, version < 0 || s.omitPayloads(ctx, p.OrgID, projectID, version))
 	}()
+	if version, err = s.store.ReadVersion(ctx, p.OrgID); err != nil {
+		return nil, err
+	}
 	if v := call.Version; v != "" && v != "latest" && v != t.Version {
 		return nil, Errorf(ENOTFOUND, "Tool %s has no version %q; available: %s (or \"latest\").", t.Slug, Truncate(v, 40), t.Version)
 	}
@@ -93,7 +97,7 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.connectionFor(ctx, p.OrgID, projectID, tk, call.ConnectedAccountID, call.UserID)
+	conn, err := s.connectionFor(ctx, version, projectID, tk, call.ConnectedAccountID, call.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -139,26 +143,25 @@ type connection struct {
 // connectionFor picks the account a call of tk runs with: id, or the
 // user's one ACTIVE, enabled account for tk. A toolkit without auth needs
 // none.
-func (s *Service) connectionFor(ctx context.Context, orgID, projectID string, tk *Toolkit, id, userID string) (*connection, error) {
+func (s *Service) connectionFor(ctx context.Context, version int64, projectID string, tk *Toolkit, id, userID string) (*connection, error) {
 	if id == "" && tk.NoAuth() {
 		return &connection{scheme: &tk.AuthSchemes[0], creds: map[string]string{}}, nil
 	}
 	// The records (credentials still sealed) are kept under the
-	// organization's read version: an unchanged account costs one
-	// primary-key lookup, and any change to it, or to anything else of the
+	// organization's read version (the caller's): an unchanged account
+	// costs nothing more, and any change to it, or to anything else of the
 	// organization, reads it afresh.
-	version, err := s.store.ReadVersion(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	var rec *ConnectionRecord
+	var (
+		rec *ConnectionRecord
+		err error
+	)
 	if id == "" {
 		if userID == "" {
 			return nil, Errorf(EINVALID, "Name the user (user_id) or the connected account (connected_account_id) to run this %s tool for.", tk.Name)
 		}
 		key := projectID + "\x00user\x00" + userID + "\x00" + tk.Slug
-		if rec = s.records.get(key, version); rec != nil {
-			return s.openConnection(ctx, projectID, tk, rec, userID)
+		if cached, ok := s.records.get(key, version); ok {
+			return s.openConnection(ctx, projectID, tk, cached, userID)
 		}
 		recs, _, err := s.store.ListConnectedAccounts(ctx, ConnectionFilter{
 			ProjectID: projectID, UserIDs: []string{userID}, Toolkits: []string{tk.Slug},
@@ -196,7 +199,7 @@ func (s *Service) connectionFor(ctx context.Context, orgID, projectID string, tk
 // from the records kept at version.
 func (s *Service) accountRecord(ctx context.Context, projectID, id string, version int64) (*ConnectionRecord, error) {
 	key := projectID + "\x00id\x00" + id
-	if rec := s.records.get(key, version); rec != nil {
+	if rec, ok := s.records.get(key, version); ok {
 		return rec, nil
 	}
 	rec, err := s.store.GetConnectedAccount(ctx, projectID, id)
@@ -209,40 +212,42 @@ func (s *Service) accountRecord(ctx context.Context, projectID, id string, versi
 	return rec, nil
 }
 
-// recordCache keeps account records (sealed credentials: nothing is kept
-// in clear) under the read version they were read at.
-type recordCache struct {
+// versioned keeps values under the organization read version they were
+// read at; a value is good only while that version is current. Account
+// records keep their credentials sealed: nothing is kept in clear.
+type versioned[T any] struct {
 	mu sync.Mutex
-	m  map[string]recordEntry
+	m  map[string]versionedEntry[T]
 }
 
-type recordEntry struct {
+type versionedEntry[T any] struct {
 	version int64
-	rec     *ConnectionRecord
+	v       T
 }
 
-// maxRecords bounds the cache; past it, it starts over.
-const maxRecords = 10000
+// maxVersioned bounds a cache; past it, it starts over.
+const maxVersioned = 10000
 
-func (c *recordCache) get(key string, version int64) *ConnectionRecord {
+func (c *versioned[T]) get(key string, version int64) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[key]; ok && e.version == version {
-		return e.rec
+		return e.v, true
 	}
-	return nil
+	var zero T
+	return zero, false
 }
 
-func (c *recordCache) put(key string, version int64, rec *ConnectionRecord) {
+func (c *versioned[T]) put(key string, version int64, v T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxRecords {
-		c.m = make(map[string]recordEntry)
+	if c.m == nil || len(c.m) >= maxVersioned {
+		c.m = make(map[string]versionedEntry[T])
 	}
 	if e, ok := c.m[key]; ok && e.version > version {
 		return
 	}
-	c.m[key] = recordEntry{version: version, rec: rec}
+	c.m[key] = versionedEntry[T]{version: version, v: v}
 }
 
 // openConnection checks that an account record may run a call of tk for
@@ -409,7 +414,7 @@ func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (resp
 		default:
 			e.UpstreamStatus = resp.Status
 		}
-		s.record(e)
+		s.record(e, s.omitPayloads(ctx, p.OrgID, projectID, version))
 	}()
 	base, err := s.caller.BaseURL(tk, conn.scheme, conn.creds)
 	if err != nil {

@@ -247,12 +247,13 @@ func redactValue(v any, key string) any {
 	return v
 }
 
-// record queues the log of a call.
-func (s *Service) record(e *ExecutionLog) {
+// record queues the log of a call; omit keeps its payloads out (the
+// project says so).
+func (s *Service) record(e *ExecutionLog, omit bool) {
 	if s.execLog == nil {
 		return
 	}
-	if s.execLog.opts.OmitPayloads {
+	if omit || s.execLog.opts.OmitPayloads {
 		e.Request, e.Response, e.request, e.response = nil, nil, nil, nil
 	}
 	s.execLog.add(e)
@@ -294,4 +295,35 @@ func (s *Service) ExecutionLog(ctx context.Context, p *Principal, id string) (*E
 	}
 	s.FlushExecutionLogs(ctx)
 	return s.store.GetExecutionLog(ctx, projectID, strings.TrimSpace(id))
+}
+
+// SetLogPayloads says whether the principal's project keeps tools'
+// redacted arguments and results in its execution logs. Owners and admins
+// may; the change is audited and holds for the next call.
+func (s *Service) SetLogPayloads(ctx context.Context, p *Principal, projectID string, keep bool) error {
+	id, err := s.can(ctx, p, ManageProjects, projectID)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.SetProjectLogPayloads(ctx, p.OrgID, id, !keep, s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p, ActionProjectLogPayloads, id, id)
+	})
+}
+
+// omitPayloads reports whether a project keeps payloads out of its logs,
+// read under the organization's read version (one primary-key lookup when
+// nothing changed).
+func (s *Service) omitPayloads(ctx context.Context, orgID, projectID string, version int64) bool {
+	if omit, ok := s.payloads.get(projectID, version); ok {
+		return omit
+	}
+	proj, err := s.store.GetProject(ctx, orgID, projectID)
+	if err != nil {
+		return true // unknown: keep nothing rather than too much
+	}
+	s.payloads.put(projectID, version, proj.OmitLogPayloads)
+	return proj.OmitLogPayloads
 }

@@ -14,6 +14,9 @@ type Project struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time
+	// OmitLogPayloads keeps tools' arguments and results out of the
+	// project's execution logs, whatever the instance keeps.
+	OmitLogPayloads bool
 }
 
 // Project secrets are sealed in the secret store under these fields.

@@ -18,20 +18,21 @@ import (
 // Composio wire, the CLI, later the dashboard and MCP) call it with the
 // acting Principal; it alone calls the Store.
 type Service struct {
-	store   Store
-	sealer  Sealer
-	keyring Keyring // nil when the sealer cannot rotate
-	catalog Catalog
-	checker CredentialChecker
-	caller  Caller
-	hasher  PasswordHasher
-	execLog *execLogger
-	records recordCache // connected accounts' records for tool calls
-	fence   Fence
-	auth    *Authenticator
-	now     func() time.Time
-	rand    io.Reader
-	log     *slog.Logger
+	store    Store
+	sealer   Sealer
+	keyring  Keyring // nil when the sealer cannot rotate
+	catalog  Catalog
+	checker  CredentialChecker
+	caller   Caller
+	hasher   PasswordHasher
+	execLog  *execLogger
+	records  versioned[*ConnectionRecord] // connected accounts' records for tool calls
+	payloads versioned[bool]              // projects that omit log payloads
+	fence    Fence
+	auth     *Authenticator
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
 
 	revocations atomic.Uint64 // keys this instance revoked, for metrics
 

@@ -28,6 +28,9 @@ type Store interface {
 	// ListProjects returns live projects of org ordered by creation, after
 	// the cursor (a project ID, "" for the start), at most limit.
 	ListProjects(ctx context.Context, orgID, after string, limit int) ([]*Project, error)
+	// SetProjectLogPayloads says whether a live project's execution logs
+	// omit payloads. ENOTFOUND if there is none.
+	SetProjectLogPayloads(ctx context.Context, orgID, id string, omit bool, at time.Time) error
 	// DeleteProject marks a live project deleted. ENOTFOUND if there is none.
 	DeleteProject(ctx context.Context, orgID, id string, at time.Time) error
 

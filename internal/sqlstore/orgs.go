@@ -34,14 +34,14 @@ func (s *DB) GetOrganization(ctx context.Context, id string) (*patchbay.Organiza
 		`SELECT id, name, created_at FROM organizations WHERE id = $1`, id), id)
 }
 
-const projectCols = `id, org_id, name, created_at, updated_at, deleted_at`
+const projectCols = `id, org_id, name, created_at, updated_at, deleted_at, omit_log_payloads`
 
 func scanProject(sc interface{ Scan(...any) error }) (*patchbay.Project, error) {
 	var (
 		p       patchbay.Project
 		deleted sql.NullTime
 	)
-	if err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.CreatedAt, &p.UpdatedAt, &deleted); err != nil {
+	if err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.CreatedAt, &p.UpdatedAt, &deleted, &p.OmitLogPayloads); err != nil {
 		return nil, err
 	}
 	p.CreatedAt, p.UpdatedAt, p.DeletedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC(), fromNull(deleted)
@@ -49,8 +49,8 @@ func scanProject(sc interface{ Scan(...any) error }) (*patchbay.Project, error) 
 }
 
 func (s *DB) CreateProject(ctx context.Context, p *patchbay.Project) error {
-	_, err := s.q.ExecContext(ctx, `INSERT INTO projects (`+projectCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		p.ID, p.OrgID, p.Name, ts(p.CreatedAt), ts(p.UpdatedAt), tsPtr(p.DeletedAt))
+	_, err := s.q.ExecContext(ctx, `INSERT INTO projects (`+projectCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		p.ID, p.OrgID, p.Name, ts(p.CreatedAt), ts(p.UpdatedAt), tsPtr(p.DeletedAt), p.OmitLogPayloads)
 	return s.wrap(err, "project exists")
 }
 
@@ -170,4 +170,10 @@ func (s *DB) ListMembers(ctx context.Context, orgID string) ([]*patchbay.Member,
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+func (s *DB) SetProjectLogPayloads(ctx context.Context, orgID, id string, omit bool, at time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE projects SET omit_log_payloads = $1, updated_at = $2 WHERE org_id = $3 AND id = $4 AND deleted_at IS NULL`,
+		omit, ts(at), orgID, id)
+	return affected(res, err, "Project", id)
 }
