@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -207,6 +208,13 @@ func (s *Server) legacyProxy(w http.ResponseWriter, r *http.Request) error {
 	}
 	call.Body, call.ContentType = proxyBody(req.Body)
 	resp, err := s.svc.Proxy(r.Context(), principal(r), call)
+	if errors.Is(err, patchbay.ErrUnreachable) {
+		// The app did not answer, or its address is refused: a result, as
+		// for execute (the legacy Node SDK breaks on a 403 or a 503).
+		msg := patchbay.ErrorMessage(err)
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{}, "successful": false, "successfull": false, "error": msg, "status": 0})
+		return nil
+	}
 	if err != nil {
 		return err
 	}

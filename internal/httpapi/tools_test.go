@@ -356,3 +356,20 @@ func TestToolsCatalogCoverage(t *testing.T) {
 	}
 	t.Logf("%d tools over %d toolkits", len(tools), len(counts))
 }
+
+// TestUnreachableAppIsAResult: an app whose address the guard refuses is a
+// result that is not successful, on execute and on the legacy proxy (which
+// the legacy Node SDK could not read as a 403), and nothing is sent.
+func TestUnreachableAppIsAResult(t *testing.T) {
+	a := start(t, testserver.SQLite, testserver.Options{Outbound: outbound.Config{Overrides: map[string]string{"github": "http://10.1.2.3:9"}}})
+	ac := a.createAuthConfig("github", "BEARER_TOKEN", nil)
+	id := a.connect(ac, "u", "BEARER_TOKEN", map[string]any{"token": a.secret("ghp_SECRETVALUE_blocked_0123456789abcd")})
+	r := a.post("/api/v3.1/tools/execute/GITHUB_GET_THE_AUTHENTICATED_USER", map[string]any{"user_id": "u"}).want(200)
+	r.eq("successful", false)
+	if !strings.Contains(r.str("error"), "refuses to connect") {
+		t.Errorf("execute: error %q", r.str("error"))
+	}
+	p := a.post("/api/v2/actions/proxy", map[string]any{"connectedAccountId": id, "endpoint": "/user", "method": "GET"}).want(200)
+	p.eq("successful", false)
+	p.eq("data", map[string]any{})
+}

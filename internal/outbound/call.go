@@ -99,13 +99,13 @@ func (c *Client) failure(tk *patchbay.Toolkit, err error) error {
 	var blocked *BlockedError
 	switch {
 	case errors.As(err, &blocked):
-		return &patchbay.Error{Code: patchbay.EFORBIDDEN, Err: scrub(err), Message: fmt.Sprintf(
+		return &patchbay.Error{Code: patchbay.EFORBIDDEN, Err: errors.Join(patchbay.ErrUnreachable, scrub(err)), Message: fmt.Sprintf(
 			"patchbay refuses to connect to %s's address, a private, loopback or link-local one (an operator can allow the host).", tk.Name)}
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return &patchbay.Error{Code: patchbay.EUNAVAILABLE, Err: scrub(err), Message: fmt.Sprintf(
+		return &patchbay.Error{Code: patchbay.EUNAVAILABLE, Err: errors.Join(patchbay.ErrUnreachable, scrub(err)), Message: fmt.Sprintf(
 			"%s did not answer within %s.", tk.Name, c.cfg.Timeout)}
 	}
-	return &patchbay.Error{Code: patchbay.EUNAVAILABLE, Err: scrub(err), Message: fmt.Sprintf("Could not reach %s.", tk.Name)}
+	return &patchbay.Error{Code: patchbay.EUNAVAILABLE, Err: errors.Join(patchbay.ErrUnreachable, scrub(err)), Message: fmt.Sprintf("Could not reach %s.", tk.Name)}
 }
 
 func isTimeout(err error) bool {

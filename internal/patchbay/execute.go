@@ -3,6 +3,7 @@ package patchbay
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -107,7 +108,7 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	res = &ToolResult{LogID: s.newID("log_")}
 	resp, err := s.caller.Call(ctx, tk, conn.scheme, conn.creds, req)
 	if err != nil {
-		if code := ErrorCode(err); code != EUNAVAILABLE && code != EFORBIDDEN {
+		if !errors.Is(err, ErrUnreachable) {
 			return nil, err
 		}
 		res.Data, res.Error = map[string]any{}, ErrorMessage(err)

@@ -126,7 +126,7 @@ func TestExecuteToolReportsTheApp(t *testing.T) {
 		t.Errorf("404 result = %+v", res)
 	}
 
-	e.caller.err = &patchbay.Error{Code: patchbay.EUNAVAILABLE, Message: "Widget did not answer within 30s.", Err: errors.New("timeout " + widgetKey)}
+	e.caller.err = &patchbay.Error{Code: patchbay.EUNAVAILABLE, Message: "Widget did not answer within 30s.", Err: errors.Join(patchbay.ErrUnreachable, errors.New("timeout "+widgetKey))}
 	res, err = e.svc.ExecuteTool(e.ctx, owner, call)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -471,3 +472,8 @@ func matchesAll(t *Tool, words []string) bool {
 	}
 	return true
 }
+
+// ErrUnreachable marks a Caller's failure to get an answer from an app: its
+// address is refused by the guard, it did not answer in time, or it could
+// not be reached. It is a result of the call, not a fault of the request.
+var ErrUnreachable = errors.New("the app could not be reached")
