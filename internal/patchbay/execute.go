@@ -3,9 +3,9 @@ package patchbay
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
