@@ -245,3 +245,17 @@ func TestExecuteToolSeesEveryChange(t *testing.T) {
 	_, err = e.svc.ExecuteTool(e.ctx, owner, byUser)
 	wantError(t, "by user, after a disable in the store", err, patchbay.ENOACCOUNT)
 }
+
+// TestRedactedNames: argument names that look like secrets' are redacted
+// in logs, however they are spelled; others are not.
+func TestRedactedNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"password": true, "Pass": true, "client_secret": true, "access_token": true, "api-key": true, "X_API_KEY": true,
+		"Authorization": true, "cookie": true, "credentials": true, "private_key": true, "sessionId": true,
+		"owner": false, "repo": false, "title": false, "per_page": false, "key": false, "query": false,
+	} {
+		if got := patchbay.SecretKeyForTest(name); got != want {
+			t.Errorf("secretKey(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -1,9 +1,9 @@
 package patchbay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -196,8 +196,33 @@ func (l *execLogger) prune(ctx context.Context, now time.Time) {
 	}
 }
 
-// secretKey matches argument names whose values are not logged.
-var secretKey = regexp.MustCompile(`(?i)(pass(word)?|secret|token|api[_-]?key|authorization|cookie|credential|private[_-]?key|session)`)
+// secretFragments are what an argument name holds, in lower case and
+// without - or _, when its value is not logged.
+var secretFragments = []string{"pass", "secret", "token", "apikey", "authorization", "cookie", "credential", "privatekey", "session"}
+
+// secretKey reports whether an argument name looks like a secret's. (A
+// plain scan: a case-insensitive regular expression here was a tenth of a
+// proxied call's CPU.)
+func secretKey(name string) bool {
+	var buf [64]byte
+	b := buf[:0]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-' || c == '_':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	for _, f := range secretFragments {
+		if bytes.Contains(b, []byte(f)) {
+			return true
+		}
+	}
+	return false
+}
 
 // maxLoggedString is the longest string a payload keeps; maxLoggedPayload
 // the largest payload.
@@ -220,7 +245,7 @@ func redact(v any) json.RawMessage {
 }
 
 func redactValue(v any, key string) any {
-	if key != "" && secretKey.MatchString(key) {
+	if key != "" && secretKey(key) {
 		if v == nil {
 			return nil
 		}
