@@ -559,3 +559,14 @@ func withQuery(raw string, add url.Values) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// RedactLinkTokens hides the token of a connect link path, for logs: the
+// token lets whoever holds it start the connection's consent.
+func RedactLinkTokens(path string) string {
+	for _, prefix := range []string{ConnectPath, "/api/v3/connect/"} {
+		if strings.HasPrefix(path, prefix) && len(path) > len(prefix) {
+			return prefix + "[REDACTED]"
+		}
+	}
+	return path
+}
