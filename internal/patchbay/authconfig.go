@@ -2,6 +2,7 @@ package patchbay
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -213,6 +214,13 @@ func (s *Service) createAuthConfig(ctx context.Context, p *Principal, projectID 
 			// An OAuth2 toolkit with no user-supplied scheme: managed by
 			// the operator's OAuth app, if there is one.
 			if sc = oauth2Scheme(tk); sc == nil {
+				return nil, err
+			}
+			if s.oauthApps[strings.ToLower(tk.Slug)] == nil {
+				var de *Error
+				if errors.As(err, &de) {
+					return nil, Errorf(EINVALID, "%s Or: %s", de.Message, ManagedAppMissing(tk.Slug).Error())
+				}
 				return nil, err
 			}
 		}
