@@ -135,8 +135,13 @@ func (a *App) init(ctx context.Context, root patchbay.Secret) error {
 		oc = *a.opts.Outbound
 	}
 	out := outbound.New(oc)
+	apps, err := loadOAuthApps(a.cfg.OAuthAppsFile, cat)
+	if err != nil {
+		return err
+	}
 	sc := patchbay.Config{
 		Store: a.store, Sealer: sealer{a.keyring, a.store}, Catalog: cat, Checker: out, Caller: out, Passwords: password.New(),
+		OAuth: out, OAuthApps: apps,
 		Watcher: a.watcher, Auth: a.opts.Auth, Now: time.Now, Rand: rand.Reader, Log: a.log,
 		Logs: patchbay.LogOptions{OmitPayloads: !a.cfg.LogPayloads, Retention: a.cfg.LogRetention},
 	}
@@ -284,4 +289,34 @@ func (a *App) Database() string {
 		return "postgres " + a.cfg.RedactedDatabaseURL()
 	}
 	return "sqlite " + a.cfg.DataDir
+}
+
+// loadOAuthApps reads the operator's managed OAuth apps file ("" for
+// none); each slug must be an OAuth2 toolkit of the catalog.
+func loadOAuthApps(path string, cat patchbay.Catalog) (patchbay.OAuthApps, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", patchbay.OAuthAppsEnv, err)
+	}
+	apps, err := patchbay.ParseOAuthApps(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", patchbay.OAuthAppsEnv, path, err)
+	}
+	for slug := range apps {
+		tk, ok := cat.Toolkit(slug)
+		if !ok {
+			return nil, fmt.Errorf("%s %s: %q is not a toolkit of the catalog", patchbay.OAuthAppsEnv, path, slug)
+		}
+		hasOAuth := false
+		for _, sc := range tk.AuthSchemes {
+			hasOAuth = hasOAuth || sc.Mode == patchbay.AuthOAuth2 && sc.OAuth2 != nil
+		}
+		if !hasOAuth {
+			return nil, fmt.Errorf("%s %s: toolkit %q has no OAuth2 scheme", patchbay.OAuthAppsEnv, path, slug)
+		}
+	}
+	return apps, nil
 }

@@ -40,6 +40,9 @@ type Config struct {
 	// arguments and data (PATCHBAY_EXECUTION_LOG_PAYLOADS).
 	LogRetention time.Duration
 	LogPayloads  bool
+	// OAuthAppsFile names the operator's managed OAuth apps, a JSON file
+	// (PATCHBAY_OAUTH_APPS_FILE).
+	OAuthAppsFile string
 
 	envErr error // problems found in the environment by FlagSet
 
@@ -89,6 +92,8 @@ func (c *Config) FlagSet(name string, env Env, serve bool) *flag.FlagSet {
 			c.flagEnvErr["execution-log-payloads"] = fmt.Errorf("PATCHBAY_EXECUTION_LOG_PAYLOADS must be true or false; got %q", env("PATCHBAY_EXECUTION_LOG_PAYLOADS"))
 		}
 		fs.BoolVar(&c.LogPayloads, "execution-log-payloads", payloads, "keep tools' redacted arguments and results in the execution logs (env PATCHBAY_EXECUTION_LOG_PAYLOADS)")
+		fs.StringVar(&c.OAuthAppsFile, "oauth-apps-file", def("oauth-apps-file", "PATCHBAY_OAUTH_APPS_FILE", ""),
+			"JSON `FILE` of managed OAuth apps: {\"SLUG\": {\"client_id\", \"client_secret\", \"scopes\", \"authorization_url\", \"token_url\"}} (env PATCHBAY_OAUTH_APPS_FILE)")
 		for _, o := range splitList(env("PATCHBAY_UPSTREAM_OVERRIDES")) {
 			if err := c.addOverride(o); err != nil {
 				c.envErr = errors.Join(c.envErr, fmt.Errorf("PATCHBAY_UPSTREAM_OVERRIDES: %w", err))

@@ -130,6 +130,7 @@ func TestEnv(t *testing.T) {
 		"PATCHBAY_UPSTREAM_OVERRIDES":   "GitHub=http://127.0.0.1:9/gh, slack=https://proxy.example/slack",
 		"PATCHBAY_OUTBOUND_ALLOW_HOSTS": "mirror.internal, 127.0.0.1,::1",
 		"PATCHBAY_ROOT_KEY_FILE":        keyFile,
+		"PATCHBAY_OAUTH_APPS_FILE":      "/etc/patchbay/oauth-apps.json",
 	}
 	c, err := parse(t, true, env, "--outbound-allow-host", "other.internal")
 	if err != nil {
@@ -141,6 +142,7 @@ func TestEnv(t *testing.T) {
 		UpstreamOverrides:  map[string]string{"github": "http://127.0.0.1:9/gh", "slack": "https://proxy.example/slack"},
 		OutboundAllowHosts: []string{"mirror.internal", "127.0.0.1", "::1", "other.internal"},
 		OutboundTimeout:    30 * time.Second, LogRetention: 720 * time.Hour, LogPayloads: true,
+		OAuthAppsFile: "/etc/patchbay/oauth-apps.json",
 	}
 	got := c
 	got.envErr, got.flags, got.fromEnv, got.flagEnvErr = nil, nil, nil, nil

@@ -411,10 +411,12 @@ func TestConnectionRules(t *testing.T) {
 		create(map[string]any{"auth_config": map[string]any{"id": openai}, "connection": map[string]any{"state": map[string]any{"authScheme": "API_KEY", "val": map[string]any{"api_key": key}}}}).v3err(400, "user_id")
 		create(`{"auth_config": {"id": 7}}`).v3err(400, "auth_config.id")
 		create(`not json`).v3err(400, "JSON")
-		// OAuth connections need the redirect flow, or a token imported as
-		// access_token.
+		// OAuth connections go through the redirect flow (INITIATED, see
+		// oauth_test.go), or import a token as access_token.
 		gh := a.createAuthConfig("github", "OAUTH2", map[string]any{"client_id": "cid", "client_secret": a.secret("gh-client-SECRETVALUE-rules")})
-		create(connectBody(gh, "u", "OAUTH2", map[string]any{})).v3err(400, "OAUTH2", "access_token")
+		initiated := create(connectBody(gh, "u", "OAUTH2", map[string]any{})).want(201)
+		initiated.eq("connectionData.val.status", "INITIATED")
+		a.del("/api/v3.1/connected_accounts/" + initiated.str("id")).want(200)
 		imported := create(connectBody(gh, "u", "OAUTH2", map[string]any{"access_token": a.secret("gho_SECRETVALUE_rules_token")})).want(201)
 		imported.eq("connectionData.val.status", "ACTIVE")
 		a.del("/api/v3.1/connected_accounts/" + imported.str("id")).want(200)

@@ -73,6 +73,7 @@ type legacyInitiateRequest struct {
 	Connection *struct {
 		EntityID     *string        `json:"entityId"`
 		InitiateData map[string]any `json:"initiateData"`
+		RedirectURI  *string        `json:"redirectUri"`
 		Extra        *struct {
 			RedirectURL *string  `json:"redirectURL"`
 			Labels      []string `json:"labels"`
@@ -122,16 +123,22 @@ func (s *Server) legacyInitiateConnection(w http.ResponseWriter, r *http.Request
 			n.UserID = *c.EntityID
 		}
 		n.Values = c.InitiateData
+		n.OAuth = oauthStart(r, c.RedirectURI)
 		if c.Extra != nil {
 			n.Labels = c.Extra.Labels
+			if c.Extra.RedirectURL != nil && *c.Extra.RedirectURL != "" {
+				n.OAuth.CallbackURL = *c.Extra.RedirectURL
+			}
 		}
+	} else {
+		n.OAuth = oauthStart(r, nil)
 	}
 	ca, err := s.svc.Connect(r.Context(), p, n)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"connectionResponse": legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID},
+		"connectionResponse": legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID, RedirectURL: linkURL(ca)},
 		"integration":        map[string]any{"id": ac.ID, "isNewIntegration": created},
 	})
 	return nil
@@ -141,6 +148,7 @@ type legacyCreateConnectionRequest struct {
 	IntegrationID *string        `json:"integrationId"`
 	Data          map[string]any `json:"data"`
 	UserUUID      *string        `json:"userUuid"`
+	RedirectURI   *string        `json:"redirectUri"`
 	EntityID      *string        `json:"entityId"`
 	Labels        []string       `json:"labels"`
 }
@@ -155,7 +163,7 @@ func (s *Server) legacyCreateConnection(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	n := patchbay.NewConnection{AuthConfigID: acID, UserID: "default", Values: req.Data, Labels: req.Labels}
+	n := patchbay.NewConnection{AuthConfigID: acID, UserID: "default", Values: req.Data, Labels: req.Labels, OAuth: oauthStart(r, req.RedirectURI)}
 	for _, id := range []*string{req.EntityID, req.UserUUID} {
 		if id != nil && *id != "" {
 			n.UserID = *id
@@ -166,7 +174,7 @@ func (s *Server) legacyCreateConnection(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID})
+	writeJSON(w, http.StatusOK, legacyConnectionResponse{ConnectionStatus: string(ca.Status), ConnectedAccountID: ca.ID, RedirectURL: linkURL(ca)})
 	return nil
 }
 

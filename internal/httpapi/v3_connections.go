@@ -72,6 +72,11 @@ func toV3Connection(v *patchbay.ConnectionView, withParams bool) v3Connection {
 	for k, x := range masked {
 		val[k], data[k] = x, x
 	}
+	if v.Mode == patchbay.AuthOAuth2 && v.Status == patchbay.StatusInitiated {
+		// The SDK's INITIATED OAuth2 state requires redirectUrl; the link
+		// itself was shown once, on creation, and is not kept in clear.
+		val["redirectUrl"] = ""
+	}
 	out.State, out.Data = v3State{AuthScheme: string(v.Mode), Val: val}, data
 	if withParams {
 		out.Params = data
@@ -100,6 +105,9 @@ type createConnectionRequest struct {
 		Data     map[string]any `json:"data"`
 		Alias    *string        `json:"alias"`
 		Labels   []string       `json:"labels"`
+		// CallbackURL is where the end user's browser lands after an
+		// OAuth2 consent.
+		CallbackURL *string `json:"callback_url"`
 	} `json:"connection"`
 	ValidateCredentials *bool `json:"validate_credentials"`
 	AllowMultiple       *bool `json:"allow_multiple"`
@@ -141,6 +149,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	default:
 		n.Values = c.Data
 	}
+	n.OAuth = oauthStart(r, c.CallbackURL)
 	n.Validate = req.ValidateCredentials != nil && *req.ValidateCredentials
 	n.Exclusive = req.AllowMultiple != nil && !*req.AllowMultiple
 	ca, err := s.svc.Connect(r.Context(), principal(r), n)
@@ -151,12 +160,16 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	if ca.StatusReason != "" {
 		val["status_reason"] = ca.StatusReason
 	}
+	link := linkURL(ca)
+	if link != nil {
+		val["redirectUrl"] = *link
+	}
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"id":             ca.ID,
 		"connectionData": v3State{AuthScheme: string(ca.Mode), Val: val},
 		"status":         string(ca.Status),
-		"redirect_url":   nil,
-		"redirect_uri":   nil,
+		"redirect_url":   link,
+		"redirect_uri":   link,
 	})
 	return nil
 }

@@ -114,7 +114,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 				s.cfg.Metrics.observe(r.Pattern, rec.status, d)
 			}
 			if s.cfg.AccessLog {
-				s.cfg.Log.InfoContext(r.Context(), "request", "request_id", rid, "method", r.Method, "path", r.URL.Path,
+				s.cfg.Log.InfoContext(r.Context(), "request", "request_id", rid, "method", r.Method, "path", patchbay.RedactLinkTokens(r.URL.Path),
 					"status", rec.status, "bytes", rec.bytes, "duration", d, "remote", ClientIP(r))
 			}
 		}()
@@ -184,7 +184,7 @@ func (sf *Surface) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	f := &Failure{Status: StatusOf(err), Code: patchbay.ErrorCode(err), Message: patchbay.ErrorMessage(err), RequestID: RequestID(r.Context()), Err: err}
 	if f.Status >= 500 {
-		sf.log.ErrorContext(r.Context(), "request failed", "request_id", f.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
+		sf.log.ErrorContext(r.Context(), "request failed", "request_id", f.RequestID, "method", r.Method, "path", patchbay.RedactLinkTokens(r.URL.Path), "err", err)
 	}
 	if f.Status == http.StatusUnauthorized || f.Status == http.StatusConflict {
 		// No retry helps a bad credential or a conflict with the current

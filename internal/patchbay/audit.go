@@ -42,6 +42,7 @@ const (
 	ActionConnectionDisable    = "connected_account.disable"
 	ActionConnectionReinitiate = "connected_account.reinitiate"
 	ActionConnectionRefresh    = "connected_account.refresh"
+	ActionConnectionAuthorize  = "connected_account.authorize" // the OAuth callback settled it
 	ActionConnectionRevoke     = "connected_account.revoke"
 	ActionConnectionDelete     = "connected_account.delete"
 

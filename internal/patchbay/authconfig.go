@@ -2,6 +2,7 @@ package patchbay
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,6 +36,9 @@ type AuthConfigSettings struct {
 	RestrictToTools        []string `json:"restrict_to_following_tools,omitempty"`
 	IsEnabledForToolRouter bool     `json:"is_enabled_for_tool_router,omitempty"`
 	Scopes                 []string `json:"scopes,omitempty"`
+	// OAuthRedirectURI replaces patchbay's callback as the redirect_uri
+	// sent to the provider (OAuth2 custom auth configs).
+	OAuthRedirectURI string `json:"oauth_redirect_uri,omitempty"`
 }
 
 // AuthConfigFilter selects auth configs of a project.
@@ -207,13 +211,37 @@ func (s *Service) createAuthConfig(ctx context.Context, p *Principal, projectID 
 		}
 	case n.Managed:
 		if sc, err = DefaultScheme(tk); err != nil {
-			return nil, err
+			// An OAuth2 toolkit with no user-supplied scheme: managed by
+			// the operator's OAuth app, if there is one.
+			if sc = oauth2Scheme(tk); sc == nil {
+				return nil, err
+			}
+			if s.oauthApps[strings.ToLower(tk.Slug)] == nil {
+				var de *Error
+				if errors.As(err, &de) {
+					return nil, Errorf(EINVALID, "%s Or: %s", de.Message, ManagedAppMissing(tk.Slug).Error())
+				}
+				return nil, err
+			}
 		}
 	default:
 		return nil, Errorf(EINVALID, "authScheme is required for a custom auth config; %s supports: %s.", tk.Slug, strings.Join(modes(tk), ", "))
 	}
-	creds, err := checkFields(tk, sc, ScopeAuthConfig, n.Credentials)
-	if err != nil {
+	if sc.Mode == AuthOAuth2 {
+		if err := oauthSettings(&n); err != nil {
+			return nil, err
+		}
+		if n.Managed && s.oauthApps[strings.ToLower(tk.Slug)] == nil {
+			return nil, ManagedAppMissing(tk.Slug)
+		}
+	}
+	var creds map[string]string
+	if n.Managed && sc.Mode == AuthOAuth2 {
+		// The operator's app supplies the client credentials.
+		if len(n.Credentials) > 0 {
+			return nil, Errorf(EINVALID, "A managed OAuth2 auth config takes no credentials; use use_custom_auth to give your own client_id and client_secret.")
+		}
+	} else if creds, err = checkFields(tk, sc, ScopeAuthConfig, n.Credentials); err != nil {
 		return nil, err
 	}
 	name := n.Name
@@ -426,4 +454,51 @@ func (s *Service) DeleteAuthConfig(ctx context.Context, p *Principal, id string)
 		}
 		return s.audit(ctx, tx, p, ActionAuthConfigDelete, projectID, id)
 	})
+}
+
+func oauth2Scheme(tk *Toolkit) *AuthScheme {
+	for i := range tk.AuthSchemes {
+		if tk.AuthSchemes[i].Mode == AuthOAuth2 && tk.AuthSchemes[i].OAuth2 != nil {
+			return &tk.AuthSchemes[i]
+		}
+	}
+	return nil
+}
+
+// oauthSettings moves an OAuth2 auth config's scopes and
+// oauth_redirect_uri out of its credentials into its settings: they are
+// options, not secrets. scopes may be a list or a separated string.
+func oauthSettings(n *NewAuthConfig) error {
+	if v, ok := n.Credentials["scopes"]; ok {
+		delete(n.Credentials, "scopes")
+		switch x := v.(type) {
+		case string:
+			n.Settings.Scopes = strings.FieldsFunc(x, func(r rune) bool { return r == ',' || r == ' ' })
+		case []any:
+			for _, e := range x {
+				s, ok := e.(string)
+				if !ok {
+					return Errorf(EINVALID, "scopes must be a list of strings.")
+				}
+				n.Settings.Scopes = append(n.Settings.Scopes, s)
+			}
+		case nil:
+		default:
+			return Errorf(EINVALID, "scopes must be a list of strings.")
+		}
+	}
+	if v, ok := n.Credentials["oauth_redirect_uri"]; ok {
+		delete(n.Credentials, "oauth_redirect_uri")
+		s, _ := v.(string)
+		if s != "" && !httpURL(s) {
+			return Errorf(EINVALID, "oauth_redirect_uri must be an absolute http(s) URL.")
+		}
+		n.Settings.OAuthRedirectURI = s
+	}
+	for _, sc := range n.Settings.Scopes {
+		if sc == "" || len(sc) > 256 || strings.ContainsAny(sc, " \x00") {
+			return Errorf(EINVALID, "each scope must be 1 to 256 characters without spaces.")
+		}
+	}
+	return nil
 }

@@ -41,6 +41,9 @@ type ConnectedAccount struct {
 	Labels       []string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Link, set only by Connect for an OAuth2 flow (and never stored), is
+	// where the end user goes to authorize the connection.
+	Link *ConnectLink
 }
 
 // Field names under which sealed credentials are stored.
@@ -109,6 +112,9 @@ type NewConnection struct {
 	// AllowMultiple, when false and explicitly requested (Exclusive), makes
 	// a second ACTIVE account for the same user and auth config an error.
 	Exclusive bool
+	// OAuth begins an OAuth2 flow when the scheme is OAuth2 and no token
+	// is imported.
+	OAuth OAuthStart
 }
 
 // ValidateUserID checks an end-user id: 1 to 256 printable characters.
@@ -171,8 +177,18 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 	}
 	// An OAuth connection is made by the OAuth flow, or by importing a
 	// token obtained elsewhere (its access_token field).
+	var flow *OAuthFlow
+	var link *ConnectLink
 	if !sc.Mode.UserSupplied() && creds[FieldAccessToken] == "" {
-		return nil, Errorf(EINVALID, "Connections through %s auth configs need the OAuth flow, which this patchbay does not offer yet; import a token obtained elsewhere as access_token, or use an API key, bearer token or basic scheme.", sc.Mode)
+		if sc.Mode != AuthOAuth2 {
+			return nil, Errorf(EINVALID, "Connections through %s auth configs are not offered yet; use an API key, bearer token, basic or OAuth2 scheme.", sc.Mode)
+		}
+		if n.Validate {
+			return nil, Errorf(EINVALID, "validate_credentials needs credentials; an OAuth2 connection gets them from the provider.")
+		}
+		if flow, link, err = s.startOAuth(ctx, p, ac, sc, n); err != nil {
+			return nil, err
+		}
 	}
 	if len(n.Labels) > 50 {
 		return nil, Errorf(EINVALID, "labels may hold at most 50 entries.")
@@ -189,6 +205,9 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 	ca := &ConnectedAccount{
 		ProjectID: projectID, AuthConfigID: ac.ID, Toolkit: ac.Toolkit, Mode: ac.Mode, UserID: n.UserID,
 		Status: StatusActive, Alias: n.Alias, Labels: n.Labels, CreatedAt: now, UpdatedAt: now,
+	}
+	if flow != nil {
+		ca.Status = StatusInitiated
 	}
 	if n.Validate {
 		if err := s.validate(ctx, tk, sc, ca, creds); err != nil {
@@ -224,11 +243,18 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 		if err := tx.PutSecret(ctx, st); err != nil {
 			return err
 		}
+		if flow != nil {
+			flow.AccountID = ca.ID
+			if err := tx.CreateOAuthFlow(ctx, flow); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, tx, p, ActionConnectionCreate, projectID, ca.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
+	ca.Link = link
 	return ca, nil
 }
 

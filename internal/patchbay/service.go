@@ -18,21 +18,23 @@ import (
 // Composio wire, the CLI, later the dashboard and MCP) call it with the
 // acting Principal; it alone calls the Store.
 type Service struct {
-	store    Store
-	sealer   Sealer
-	keyring  Keyring // nil when the sealer cannot rotate
-	catalog  Catalog
-	checker  CredentialChecker
-	caller   Caller
-	hasher   PasswordHasher
-	execLog  *execLogger
-	records  versioned[*ConnectionRecord] // connected accounts' records for tool calls
-	payloads versioned[bool]              // projects that omit log payloads
-	fence    Fence
-	auth     *Authenticator
-	now      func() time.Time
-	rand     io.Reader
-	log      *slog.Logger
+	store     Store
+	sealer    Sealer
+	keyring   Keyring // nil when the sealer cannot rotate
+	catalog   Catalog
+	checker   CredentialChecker
+	caller    Caller
+	oauth     OAuthClient
+	oauthApps OAuthApps
+	hasher    PasswordHasher
+	execLog   *execLogger
+	records   versioned[*ConnectionRecord] // connected accounts' records for tool calls
+	payloads  versioned[bool]              // projects that omit log payloads
+	fence     Fence
+	auth      *Authenticator
+	now       func() time.Time
+	rand      io.Reader
+	log       *slog.Logger
 
 	revocations atomic.Uint64 // keys this instance revoked, for metrics
 
@@ -59,6 +61,11 @@ type Config struct {
 	// Caller sends tools' and proxied requests to apps; nil means tools
 	// cannot run.
 	Caller Caller
+	// OAuth speaks OAuth 2.0 to providers; nil means OAuth2 connections
+	// cannot be made (only imported tokens).
+	OAuth OAuthClient
+	// OAuthApps are the operator's managed OAuth apps by toolkit slug.
+	OAuthApps OAuthApps
 	// Passwords hashes dashboard passwords; nil means nobody can sign in.
 	Passwords PasswordHasher
 	// Logs tune execution logging.
@@ -88,7 +95,7 @@ type Keyring interface {
 // NewService returns a Service for cfg. Start it to watch for revocations.
 func NewService(cfg Config) *Service {
 	s := &Service{
-		store: cfg.Store, sealer: cfg.Sealer, catalog: cfg.Catalog, checker: cfg.Checker, caller: cfg.Caller, hasher: cfg.Passwords, fence: cfg.Fence,
+		store: cfg.Store, sealer: cfg.Sealer, catalog: cfg.Catalog, checker: cfg.Checker, caller: cfg.Caller, oauth: cfg.OAuth, oauthApps: cfg.OAuthApps, hasher: cfg.Passwords, fence: cfg.Fence,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Log,
 	}
 	s.keyring, _ = cfg.Sealer.(Keyring)

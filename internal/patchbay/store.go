@@ -13,6 +13,7 @@ import (
 // exactly like an unknown one (ENOTFOUND).
 type Store interface {
 	ConnectionStore
+	OAuthStore
 
 	// InTx runs fn in one transaction; fn's error rolls it back.
 	InTx(ctx context.Context, fn func(tx Store) error) error

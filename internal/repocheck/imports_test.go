@@ -23,7 +23,7 @@ var rules = map[string][]string{
 	"internal/sqlite":     {"internal/patchbay", "internal/sqlstore", "modernc.org/sqlite"},
 	"internal/postgres":   {"internal/patchbay", "internal/sqlstore", "github.com/jackc/pgx/v5"},
 	"internal/catalog":    {"internal/patchbay", "github.com/santhosh-tekuri/jsonschema/v6"},
-	"internal/outbound":   {"internal/patchbay"},
+	"internal/outbound":   {"internal/patchbay", "golang.org/x/oauth2"},
 	"internal/password":   {"internal/patchbay", "golang.org/x/crypto/bcrypt"},
 	"internal/httpserver": {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
 	"internal/httpapi":    {"internal/patchbay", "internal/httpserver"},
@@ -43,6 +43,10 @@ var rules = map[string][]string{
 var stores = []string{"internal/sqlstore", "internal/sqlite", "internal/postgres"}
 
 var mayImportStores = []string{"internal/app", "internal/sqlite", "internal/postgres", "internal/testdb", "internal/testserver", "internal/storetest"}
+
+// testOnlyModules are third-party modules only tests may import: the
+// OAuth2 authorization server the OAuth flow is tested against.
+var testOnlyModules = []string{"github.com/go-oauth2/oauth2/v4"}
 
 // testOnly packages may be imported only from tests.
 var testOnly = []string{"internal/testdb", "internal/storetest", "internal/testserver"}
@@ -112,6 +116,11 @@ func TestImportRules(t *testing.T) {
 		for _, imp := range p.Imports {
 			if isStd(imp) {
 				continue
+			}
+			for _, m := range testOnlyModules {
+				if imp == m || strings.HasPrefix(imp, m+"/") {
+					t.Errorf("%s imports %s, which only tests may use", rel, imp)
+				}
 			}
 			if !allowed(rule, imp) {
 				t.Errorf("%s imports %s, which ARCHITECTURE.md does not allow", rel, imp)

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"LockAuthConfig", testLockAuthConfig},
 		{"LockAPIKey", testLockAPIKey},
 		{"ReadVersion", testReadVersion},
+		{"OAuthFlows", testOAuthFlows},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -46,6 +46,9 @@ type Options struct {
 	// OmitLogPayloads keeps only metadata in execution logs, as
 	// --execution-log-payloads=false does.
 	OmitLogPayloads bool
+	// OAuthAppsFile is the managed OAuth apps file, as
+	// PATCHBAY_OAUTH_APPS_FILE names it.
+	OAuthAppsFile string
 }
 
 // Server is a running patchbay.
@@ -142,6 +145,7 @@ func start(cfg config.Config, opts Options, cleanup func(func())) (*Server, erro
 	}
 	cfg.RootKey, cfg.AccessLog = root, true
 	cfg.LogPayloads, cfg.LogRetention = !opts.OmitLogPayloads, 720*time.Hour
+	cfg.OAuthAppsFile = opts.OAuthAppsFile
 	a, err := app.Open(ctx, cfg, log, app.Options{Auth: opts.Auth, Outbound: &opts.Outbound, OwnerEmail: "owner@example.com"})
 	if err != nil {
 		return nil, err

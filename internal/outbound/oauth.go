@@ -1,0 +1,64 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+var _ patchbay.OAuthClient = (*Client)(nil)
+
+// oauthConfig is r as golang.org/x/oauth2 wants it. A provider whose
+// scopes are not separated by spaces gets them joined as one value.
+func oauthConfig(r patchbay.OAuthRequest) *oauth2.Config {
+	scopes := r.Scopes
+	if sep := r.ScopeSeparator; sep != "" && sep != " " && len(scopes) > 1 {
+		scopes = []string{strings.Join(scopes, sep)}
+	}
+	return &oauth2.Config{
+		ClientID: r.ClientID, ClientSecret: r.ClientSecret.Reveal(), RedirectURL: r.RedirectURI, Scopes: scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: r.AuthorizationURL, TokenURL: r.TokenURL},
+	}
+}
+
+// AuthCodeURL is the provider's authorization URL with state and the
+// S256 challenge of verifier.
+func (c *Client) AuthCodeURL(r patchbay.OAuthRequest, state, verifier string) string {
+	return oauthConfig(r).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
+}
+
+// Exchange trades code for tokens at the provider's token endpoint,
+// through the guarded client: the token URL is dialled under the same SSRF
+// guard as every tool call.
+func (c *Client) Exchange(ctx context.Context, r patchbay.OAuthRequest, code, verifier string) (*patchbay.OAuthToken, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.http)
+	tok, err := oauthConfig(r).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		// The provider's answer body is not passed on: only its status and
+		// error code, which carry no token.
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			status := 0
+			if re.Response != nil {
+				status = re.Response.StatusCode
+			}
+			return nil, fmt.Errorf("token endpoint answered %d %s", status, patchbay.Truncate(re.ErrorCode, 64))
+		}
+		var be *BlockedError
+		if errors.As(err, &be) {
+			return nil, be
+		}
+		return nil, errors.New("token endpoint unreachable")
+	}
+	out := &patchbay.OAuthToken{AccessToken: patchbay.NewSecret(tok.AccessToken), RefreshToken: patchbay.NewSecret(tok.RefreshToken),
+		TokenType: tok.Type(), Expiry: tok.Expiry}
+	if s, ok := tok.Extra("scope").(string); ok {
+		out.Scope = s
+	}
+	return out, nil
+}

@@ -1,0 +1,75 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
+)
+
+// The code exchange goes through the guarded client: a token URL on
+// loopback is refused unless allow-listed, before any byte is sent.
+func TestExchangeGuarded(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		if r.PostForm.Get("code_verifier") != "the-verifier" || r.PostForm.Get("code") != "the-code" {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		w.Write([]byte(`{"access_token":"at-1","refresh_token":"rt-1","token_type":"Bearer","expires_in":3600,"scope":"repo"}`))
+	}))
+	defer srv.Close()
+	req := patchbay.OAuthRequest{ClientID: "cid", ClientSecret: patchbay.NewSecret("csecret"), AuthorizationURL: srv.URL + "/authorize",
+		TokenURL: srv.URL + "/token", RedirectURI: "https://pb.example/cb", Scopes: []string{"repo", "user"}}
+
+	_, err := New(Config{}).Exchange(context.Background(), req, "the-code", "the-verifier")
+	var be *BlockedError
+	if !errors.As(err, &be) || hits.Load() != 0 {
+		t.Fatalf("exchange with a loopback token URL: %v (%d requests), want the SSRF guard's refusal", err, hits.Load())
+	}
+
+	c := New(Config{AllowHosts: []string{"127.0.0.1"}})
+	tok, err := c.Exchange(context.Background(), req, "the-code", "the-verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken.Reveal() != "at-1" || tok.RefreshToken.Reveal() != "rt-1" || tok.Expiry.IsZero() || tok.Scope != "repo" {
+		t.Errorf("token %+v", tok)
+	}
+	if _, err := c.Exchange(context.Background(), req, "other-code", "the-verifier"); err == nil || !strings.Contains(err.Error(), "400 invalid_grant") {
+		t.Errorf("a refused code: %v, want the status and error code", err)
+	}
+
+	u, err := url.Parse(c.AuthCodeURL(req, "st", "the-verifier"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if q.Get("state") != "st" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("scope") != "repo user" ||
+		q.Get("client_id") != "cid" || q.Get("redirect_uri") != "https://pb.example/cb" || strings.Contains(u.String(), "csecret") {
+		t.Errorf("authorize URL %s", u)
+	}
+	req.ScopeSeparator = ","
+	if q := mustQuery(t, c.AuthCodeURL(req, "st", "v")); q.Get("scope") != "repo,user" {
+		t.Errorf("comma-separated scopes: %q", q.Get("scope"))
+	}
+}
+
+func mustQuery(t *testing.T, raw string) url.Values {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}
