@@ -40,6 +40,7 @@ const (
 type provider struct {
 	*httptest.Server
 	clients *store.ClientStore
+	manager *manage.Manager
 
 	mu         sync.Mutex
 	deny       bool
@@ -47,12 +48,14 @@ type provider struct {
 	authorize  []url.Values // query of each authorize request
 	tokenForms []url.Values // form of each token request
 	issued     []string     // access tokens handed out
+	refreshed  []string     // refresh tokens handed out
 }
 
 func newProvider(t *testing.T) *provider {
 	t.Helper()
 	p := &provider{clients: store.NewClientStore()}
 	manager := manage.NewDefaultManager()
+	p.manager = manager
 	manager.SetAuthorizeCodeTokenCfg(manage.DefaultAuthorizeCodeTokenCfg)
 	manager.MustTokenStorage(store.NewMemoryTokenStore())
 	manager.MapClientStorage(p.clients)
@@ -96,11 +99,15 @@ func newProvider(t *testing.T) *provider {
 			return
 		}
 		var body struct {
-			AccessToken string `json:"access_token"`
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
 		}
 		if json.Unmarshal(rec.Body.Bytes(), &body) == nil && body.AccessToken != "" {
 			p.mu.Lock()
 			p.issued = append(p.issued, body.AccessToken)
+			if body.RefreshToken != "" {
+				p.refreshed = append(p.refreshed, body.RefreshToken)
+			}
 			p.mu.Unlock()
 		}
 		for k, vs := range rec.Header() {

@@ -39,26 +39,66 @@ func (c *Client) Exchange(ctx context.Context, r patchbay.OAuthRequest, code, ve
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.http)
 	tok, err := oauthConfig(r).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		// The provider's answer body is not passed on: only its status and
-		// error code, which carry no token.
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			status := 0
-			if re.Response != nil {
-				status = re.Response.StatusCode
-			}
-			return nil, fmt.Errorf("token endpoint answered %d %s", status, patchbay.Truncate(re.ErrorCode, 64))
-		}
-		var be *BlockedError
-		if errors.As(err, &be) {
-			return nil, be
-		}
-		return nil, errors.New("token endpoint unreachable")
+		return nil, tokenError(err)
 	}
+	return grantedToken(tok), nil
+}
+
+// Refresh trades a refresh token for new tokens through golang.org/x/oauth2's
+// token source, over the guarded client as Exchange. A 4xx answer of the
+// token endpoint wraps patchbay.ErrRefreshRejected; a failure to reach it
+// wraps patchbay.ErrUnreachable.
+func (c *Client) Refresh(ctx context.Context, r patchbay.OAuthRequest, refreshToken string) (*patchbay.OAuthToken, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.http)
+	// A token with no access token is never valid: the source refreshes.
+	tok, err := oauthConfig(r).TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		err = tokenError(err)
+		var re *rejected
+		switch {
+		case errors.As(err, &re) && re.status >= 400 && re.status < 500:
+			return nil, fmt.Errorf("%w: %v", patchbay.ErrRefreshRejected, err)
+		case errors.As(err, &re):
+			return nil, err
+		default:
+			return nil, fmt.Errorf("%w: %v", patchbay.ErrUnreachable, err)
+		}
+	}
+	return grantedToken(tok), nil
+}
+
+// rejected is a token endpoint's error answer: its status and error code,
+// never its body, which may carry a token.
+type rejected struct {
+	status int
+	code   string
+}
+
+func (e *rejected) Error() string {
+	return fmt.Sprintf("token endpoint answered %d %s", e.status, e.code)
+}
+
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		return &rejected{status: status, code: patchbay.Truncate(re.ErrorCode, 64)}
+	}
+	var be *BlockedError
+	if errors.As(err, &be) {
+		return be
+	}
+	return errors.New("token endpoint unreachable")
+}
+
+func grantedToken(tok *oauth2.Token) *patchbay.OAuthToken {
 	out := &patchbay.OAuthToken{AccessToken: patchbay.NewSecret(tok.AccessToken), RefreshToken: patchbay.NewSecret(tok.RefreshToken),
 		TokenType: tok.Type(), Expiry: tok.Expiry}
 	if s, ok := tok.Extra("scope").(string); ok {
 		out.Scope = s
 	}
-	return out, nil
+	return out
 }

@@ -471,6 +471,22 @@ func (s *Service) RefreshConnection(ctx context.Context, p *Principal, id string
 	if err != nil {
 		return nil, err
 	}
+	if _, sc, err := s.schemeFor(rec.Toolkit, rec.Mode); err == nil && sc.OAuth2 != nil && rec.Status != StatusRevoked && rec.Status != StatusInitiated {
+		// An OAuth2 account with a refresh token gets new tokens now, as a
+		// call would with an expiring one; never when disabled or not
+		// ACTIVE (checked here and again under the lock).
+		creds, err := s.openCredentials(rec.Credentials, sc)
+		if err != nil {
+			return nil, err
+		}
+		if creds[FieldRefreshToken] != "" {
+			if err := usable(rec); err != nil {
+				return nil, err
+			}
+			ca, _, err := s.refreshOAuth(ctx, p, projectID, id, "", true)
+			return ca, err
+		}
+	}
 	if !validate || rec.Status == StatusRevoked {
 		// Revoked: its credentials are erased, there is nothing to try, and
 		// trying the empty ones must not make it ACTIVE again.

@@ -98,7 +98,13 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.connectionFor(ctx, version, projectID, tk, call.ConnectedAccountID, call.UserID)
+	conn, err := s.connectionFor(ctx, p, version, projectID, tk, call.ConnectedAccountID, call.UserID)
+	if errors.Is(err, ErrUnreachable) {
+		// The provider's token endpoint could not be reached for a refresh:
+		// the call fails as an unreachable app does.
+		account = call.ConnectedAccountID
+		return &ToolResult{LogID: s.newID("log_"), Data: map[string]any{}, Error: ErrorMessage(err)}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +150,7 @@ type connection struct {
 // connectionFor picks the account a call of tk runs with: id, or the
 // user's one ACTIVE, enabled account for tk. A toolkit without auth needs
 // none.
-func (s *Service) connectionFor(ctx context.Context, version int64, projectID string, tk *Toolkit, id, userID string) (*connection, error) {
+func (s *Service) connectionFor(ctx context.Context, p *Principal, version int64, projectID string, tk *Toolkit, id, userID string) (*connection, error) {
 	if id == "" && tk.NoAuth() {
 		return &connection{scheme: &tk.AuthSchemes[0], creds: map[string]string{}}, nil
 	}
@@ -162,7 +168,7 @@ func (s *Service) connectionFor(ctx context.Context, version int64, projectID st
 		}
 		key := projectID + "\x00user\x00" + userID + "\x00" + tk.Slug
 		if cached, ok := s.records.get(key, version); ok {
-			return s.openConnection(ctx, projectID, tk, cached, userID)
+			return s.openConnection(ctx, p, projectID, tk, cached, userID)
 		}
 		recs, _, err := s.store.ListConnectedAccounts(ctx, ConnectionFilter{
 			ProjectID: projectID, UserIDs: []string{userID}, Toolkits: []string{tk.Slug},
@@ -193,7 +199,7 @@ func (s *Service) connectionFor(ctx context.Context, version int64, projectID st
 			return nil, err
 		}
 	}
-	return s.openConnection(ctx, projectID, tk, rec, userID)
+	return s.openConnection(ctx, p, projectID, tk, rec, userID)
 }
 
 // accountRecord reads an account with its sealed credentials, or takes it
@@ -253,7 +259,7 @@ func (c *versioned[T]) put(key string, version int64, v T) {
 
 // openConnection checks that an account record may run a call of tk for
 // userID ("" for any user) and opens its credentials.
-func (s *Service) openConnection(ctx context.Context, projectID string, tk *Toolkit, rec *ConnectionRecord, userID string) (*connection, error) {
+func (s *Service) openConnection(ctx context.Context, p *Principal, projectID string, tk *Toolkit, rec *ConnectionRecord, userID string) (*connection, error) {
 	ca := rec.ConnectedAccount
 	switch {
 	case !strings.EqualFold(ca.Toolkit, tk.Slug):
@@ -274,6 +280,15 @@ func (s *Service) openConnection(ctx context.Context, projectID string, tk *Tool
 	creds, err := s.openCredentials(rec.Credentials, sc)
 	if err != nil {
 		return nil, err
+	}
+	if s.needsRefresh(sc, creds) {
+		// The access token is expired or about to: renew it first (under
+		// the account's lock, once for every caller waiting on it).
+		fresh, renewed, err := s.refreshOAuth(ctx, p, projectID, ca.ID, creds[FieldAccessToken], false)
+		if err != nil {
+			return nil, err
+		}
+		ca, creds = fresh, renewed
 	}
 	// A base URL may be shaped by the auth config (Salesforce's instance):
 	// its plain values join the connection's.
@@ -398,7 +413,7 @@ func (s *Service) Proxy(ctx context.Context, p *Principal, call ProxyCall) (resp
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.openConnection(ctx, projectID, tk, rec, "")
+	conn, err := s.openConnection(ctx, p, projectID, tk, rec, "")
 	if err != nil {
 		return nil, err
 	}

@@ -140,6 +140,10 @@ type OAuthClient interface {
 	AuthCodeURL(r OAuthRequest, state, verifier string) string
 	// Exchange trades an authorization code for tokens, sending verifier.
 	Exchange(ctx context.Context, r OAuthRequest, code, verifier string) (*OAuthToken, error)
+	// Refresh trades a refresh token for new tokens. ErrRefreshRejected
+	// when the provider refuses it (a 4xx), ErrUnreachable when the token
+	// endpoint could not be reached.
+	Refresh(ctx context.Context, r OAuthRequest, refreshToken string) (*OAuthToken, error)
 }
 
 // OAuthFlow is an OAuth2 connection in progress, as stored: the connect

@@ -189,6 +189,12 @@ type ConnectionStore interface {
 	// GetConnectedAccount returns an account with its auth config's flags
 	// and its sealed credentials, in one query.
 	GetConnectedAccount(ctx context.Context, projectID, id string) (*ConnectionRecord, error)
+	// LockConnectedAccount locks an account until the transaction ends
+	// (SELECT … FOR UPDATE on PostgreSQL; SQLite's single writer
+	// serializes transactions) and returns it as GetConnectedAccount does,
+	// read under the lock. ENOTFOUND if it does not exist. Call it inside
+	// InTx.
+	LockConnectedAccount(ctx context.Context, projectID, id string) (*ConnectionRecord, error)
 	// ListConnectedAccounts returns a page of matches (with credentials
 	// when f.WithCredentials) and the total count, filtering in the query.
 	ListConnectedAccounts(ctx context.Context, f ConnectionFilter) ([]*ConnectionRecord, int, error)

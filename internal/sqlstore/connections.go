@@ -343,6 +343,19 @@ func (s *DB) GetConnectedAccount(ctx context.Context, projectID, id string) (*pa
 	return rec, err
 }
 
+func (s *DB) LockConnectedAccount(ctx context.Context, projectID, id string) (*patchbay.ConnectionRecord, error) {
+	// The account row alone is locked: FOR UPDATE may not reach the
+	// nullable side of the credentials' outer join.
+	var got string
+	err := s.q.QueryRowContext(ctx, `SELECT id FROM connected_accounts WHERE project_id = $1 AND id = $2`+s.d.ForUpdate, projectID, id).Scan(&got)
+	if isNoRows(err) {
+		return nil, notFound("Connected account", id)
+	} else if err != nil {
+		return nil, err
+	}
+	return s.GetConnectedAccount(ctx, projectID, id)
+}
+
 // connWhere renders f's conditions over the accounts aliased t.
 func (s *DB) connWhere(a *args, f patchbay.ConnectionFilter, t string) []string {
 	where := []string{t + ".project_id = " + a.add(f.ProjectID)}
