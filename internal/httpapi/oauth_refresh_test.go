@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-oauth2/oauth2/v4/manage"
 
+	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
@@ -54,12 +55,15 @@ func (p *provider) tokens() (string, string) {
 	return at, rt
 }
 
-// secrets registers every token the provider issued as never to be shown.
-func (e *oauthEnv) secrets() {
+// secrets registers every token the provider issued as never to be shown
+// by e's server, or by also.
+func (e *oauthEnv) secrets(also ...*api) {
 	e.prov.mu.Lock()
 	defer e.prov.mu.Unlock()
 	for _, v := range append(append([]string{}, e.prov.issued...), e.prov.refreshed...) {
-		e.a.secret(v)
+		for _, a := range append([]*api{e.a}, also...) {
+			a.secret(v)
+		}
 	}
 }
 
@@ -124,6 +128,17 @@ func TestOAuthRefresh(t *testing.T) {
 			checkMasked(t, "state.val.access_token", r.str("state.val.access_token"), fresh)
 		})
 
+		t.Run("before a proxied call", func(t *testing.T) {
+			id, first, _ := e.connect(t, "proxy-user")
+			n := e.prov.refreshGrants()
+			a.post("/api/v3.1/tools/execute/proxy", map[string]any{"connected_account_id": id, "endpoint": "/user", "method": "GET", "parameters": []any{}}).want(200)
+			e.secrets()
+			fresh, _ := e.prov.tokens()
+			if e.prov.refreshGrants() != n+1 || fresh == first || e.lastBearer() != "Bearer "+fresh {
+				t.Errorf("the proxied call made %d refresh grants and carried a %d-byte Authorization, want 1 and the refreshed token", e.prov.refreshGrants()-n, len(e.lastBearer()))
+			}
+		})
+
 		t.Run("rejected", func(t *testing.T) {
 			id, _, rt := e.connect(t, "rejected-user")
 			if err := e.prov.manager.RemoveRefreshToken(context.Background(), rt); err != nil {
@@ -148,6 +163,17 @@ func TestOAuthRefresh(t *testing.T) {
 			}
 			if !strings.Contains(a.rec.log.String(), "EXPIRED") {
 				t.Error("the server log does not record the account EXPIRED")
+			}
+			events, err := a.srv.Store.ListAudit(context.Background(), a.srv.Org.ID, a.projectID, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			audited := false
+			for _, ev := range events {
+				audited = audited || (ev.TargetID == id && ev.Action == patchbay.ActionConnectionRefresh)
+			}
+			if !audited {
+				t.Error("the account's expiry is not in the audit log")
 			}
 			// EXPIRED stays EXPIRED: no further refresh is tried.
 			n := e.prov.refreshGrants()
@@ -256,6 +282,55 @@ func TestOAuthRefresh(t *testing.T) {
 			a.get("/api/v3.1/connected_accounts/"+id).want(200).eq("status", "ACTIVE")
 		})
 	})
+}
+
+// Two patchbay instances on one PostgreSQL database, each with callers
+// at once, refresh an account once between them: the row lock holds
+// across instances.
+func TestOAuthRefreshTwoInstances(t *testing.T) {
+	e := startOAuth(t, testserver.Postgres)
+	e.prov.shortLived()
+	opts := e.opts
+	opts.Join = e.a.srv
+	other := start(t, testserver.Postgres, opts)
+	id, _, _ := e.connect(t, "replicated-user")
+	other.secret(e.a.srv.OwnerKey)
+	n := e.prov.refreshGrants()
+	const callers = 4
+	var wg sync.WaitGroup
+	results := make([]string, 2*callers)
+	begin := make(chan struct{})
+	for i := range 2 * callers {
+		inst := e.a
+		if i%2 == 1 {
+			inst = other
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-begin
+			results[i] = rawExecute(inst, id)
+		}()
+	}
+	close(begin)
+	wg.Wait()
+	for i, r := range results {
+		if r != "" {
+			t.Errorf("caller %d: %s", i, r)
+		}
+	}
+	e.secrets(other)
+	if got := e.prov.refreshGrants(); got != n+1 {
+		t.Errorf("%d calls on two instances made %d refresh grants, want 1", 2*callers, got-n)
+	}
+	fresh, _ := e.prov.tokens()
+	reqs := e.github.requests()
+	for _, r := range reqs[len(reqs)-2*callers:] {
+		if r.Header.Get("Authorization") != "Bearer "+fresh {
+			t.Error("a call did not carry the one refreshed token")
+		}
+	}
+	other.get("/api/v3.1/connected_accounts/"+id).want(200).eq("status", "ACTIVE")
 }
 
 // rawExecute runs the tool from any goroutine; "" when it succeeded, or

@@ -189,7 +189,8 @@ type oauthEnv struct {
 	a      *api
 	prov   *provider
 	github *fakeApp
-	ac     string // a managed github OAuth2 auth config
+	ac     string             // a managed github OAuth2 auth config
+	opts   testserver.Options // what the server was started with
 }
 
 func startOAuth(t *testing.T, b testserver.Backend) *oauthEnv {
@@ -205,8 +206,9 @@ func startOAuth(t *testing.T, b testserver.Backend) *oauthEnv {
 		t.Fatal(err)
 	}
 	github := newFakeApp(t, func(r *http.Request) bool { return strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") })
-	a := start(t, b, testserver.Options{OAuthAppsFile: file, Outbound: outbound.Config{
-		Overrides: map[string]string{"github": github.URL}, AllowHosts: []string{"127.0.0.1"}}})
+	opts := testserver.Options{OAuthAppsFile: file, Outbound: outbound.Config{
+		Overrides: map[string]string{"github": github.URL}, AllowHosts: []string{"127.0.0.1"}}}
+	a := start(t, b, opts)
 	a.secret(provClientSecret)
 	// The provider accepts patchbay's callback only.
 	if err := prov.clients.Set(provClientID, &models.Client{ID: provClientID, Secret: provClientSecret, Domain: a.srv.URL}); err != nil {
@@ -215,7 +217,7 @@ func startOAuth(t *testing.T, b testserver.Backend) *oauthEnv {
 	r := a.post("/api/v3.1/auth_configs", map[string]any{"toolkit": map[string]any{"slug": "github"},
 		"auth_config": map[string]any{"type": "use_composio_managed_auth", "authScheme": "OAUTH2"}}).want(201)
 	r.eq("auth_config.auth_scheme", "OAUTH2")
-	return &oauthEnv{a: a, prov: prov, github: github, ac: r.str("auth_config.id")}
+	return &oauthEnv{a: a, prov: prov, github: github, ac: r.str("auth_config.id"), opts: opts}
 }
 
 // initiate starts a connection for user ending at callback ("" for none)

@@ -47,7 +47,8 @@ func (c *Client) Exchange(ctx context.Context, r patchbay.OAuthRequest, code, ve
 // Refresh trades a refresh token for new tokens through golang.org/x/oauth2's
 // token source, over the guarded client as Exchange. A 4xx answer of the
 // token endpoint wraps patchbay.ErrRefreshRejected; a failure to reach it
-// wraps patchbay.ErrUnreachable.
+// wraps patchbay.ErrUnreachable, and so does any other answer (a 5xx): the
+// provider said nothing about the refresh token.
 func (c *Client) Refresh(ctx context.Context, r patchbay.OAuthRequest, refreshToken string) (*patchbay.OAuthToken, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.http)
 	// A token with no access token is never valid: the source refreshes.
@@ -58,8 +59,6 @@ func (c *Client) Refresh(ctx context.Context, r patchbay.OAuthRequest, refreshTo
 		switch {
 		case errors.As(err, &re) && re.status >= 400 && re.status < 500:
 			return nil, fmt.Errorf("%w: %v", patchbay.ErrRefreshRejected, err)
-		case errors.As(err, &re):
-			return nil, err
 		default:
 			return nil, fmt.Errorf("%w: %v", patchbay.ErrUnreachable, err)
 		}

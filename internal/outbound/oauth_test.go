@@ -73,3 +73,44 @@ func mustQuery(t *testing.T, raw string) url.Values {
 	}
 	return u.Query()
 }
+
+// A refresh goes through the guarded client too; the provider's 4xx is
+// ErrRefreshRejected, a 5xx or no answer ErrUnreachable, and neither
+// carries the provider's body.
+func TestRefreshGuarded(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.PostForm.Get("grant_type") != "refresh_token":
+			w.WriteHeader(http.StatusBadRequest)
+		case r.PostForm.Get("refresh_token") == "rt-down":
+			w.WriteHeader(http.StatusBadGateway)
+		case r.PostForm.Get("refresh_token") != "rt-1":
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"invalid_grant","error_description":"rt-SECRET-in-body"}`))
+		default:
+			w.Write([]byte(`{"access_token":"at-2","refresh_token":"rt-2","token_type":"Bearer","expires_in":3600}`))
+		}
+	}))
+	defer srv.Close()
+	req := patchbay.OAuthRequest{ClientID: "cid", ClientSecret: patchbay.NewSecret("csecret"), TokenURL: srv.URL + "/token"}
+
+	if _, err := New(Config{}).Refresh(context.Background(), req, "rt-1"); !errors.Is(err, patchbay.ErrUnreachable) || hits.Load() != 0 {
+		t.Fatalf("refresh with a loopback token URL: %v (%d requests), want the guard's refusal", err, hits.Load())
+	}
+	c := New(Config{AllowHosts: []string{"127.0.0.1"}})
+	tok, err := c.Refresh(context.Background(), req, "rt-1")
+	if err != nil || tok.AccessToken.Reveal() != "at-2" || tok.RefreshToken.Reveal() != "rt-2" || tok.Expiry.IsZero() {
+		t.Fatalf("refresh: %+v, %v", tok, err)
+	}
+	_, err = c.Refresh(context.Background(), req, "rt-old")
+	if !errors.Is(err, patchbay.ErrRefreshRejected) || !strings.Contains(err.Error(), "400 invalid_grant") || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("a rejected refresh token: %v, want ErrRefreshRejected with the status and code only", err)
+	}
+	if _, err := c.Refresh(context.Background(), req, "rt-down"); !errors.Is(err, patchbay.ErrUnreachable) || errors.Is(err, patchbay.ErrRefreshRejected) {
+		t.Errorf("a 502 from the token endpoint: %v, want ErrUnreachable", err)
+	}
+}

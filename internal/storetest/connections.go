@@ -514,6 +514,25 @@ func testLockAuthConfig(t *testing.T, s patchbay.Store) {
 	wantCode(t, "LockAuthConfig(other project)", err, patchbay.ENOTFOUND)
 }
 
+func testLockConnectedAccount(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	ac := MustAuthConfig(t, s, "pr_a", "openai", time.Now())
+	ca := MustConnectedAccount(t, s, ac, "lock-user", time.Now())
+	err := s.InTx(ctx, func(tx patchbay.Store) error {
+		got, err := tx.LockConnectedAccount(ctx, "pr_a", ca.ID)
+		if err == nil && (got.ID != ca.ID || got.AuthConfigID != ac.ID) {
+			t.Errorf("LockConnectedAccount returned %s of %s, want %s of %s", got.ID, got.AuthConfigID, ca.ID, ac.ID)
+		}
+		return err
+	})
+	mustOK(t, "LockConnectedAccount", err)
+	err = s.InTx(ctx, func(tx patchbay.Store) error {
+		_, err := tx.LockConnectedAccount(ctx, "pr_b", ca.ID)
+		return err
+	})
+	wantCode(t, "LockConnectedAccount(other project)", err, patchbay.ENOTFOUND)
+}
+
 func testLockAPIKey(t *testing.T, s patchbay.Store) {
 	ctx := context.Background()
 	k := MustAPIKey(t, s)

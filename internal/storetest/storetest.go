@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"ConnectionTotals", testConnectionTotals},
 		{"ConnectionTotalsConcurrent", testConnectionTotalsConcurrent},
 		{"LockAuthConfig", testLockAuthConfig},
+		{"LockConnectedAccount", testLockConnectedAccount},
 		{"LockAPIKey", testLockAPIKey},
 		{"ReadVersion", testReadVersion},
 		{"OAuthFlows", testOAuthFlows},

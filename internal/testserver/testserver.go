@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,9 @@ type Options struct {
 	// OAuthAppsFile is the managed OAuth apps file, as
 	// PATCHBAY_OAUTH_APPS_FILE names it.
 	OAuthAppsFile string
+	// Join starts a second instance on Join's PostgreSQL database, with
+	// its root key and its test keys, as a replica of a deployment.
+	Join *Server
 }
 
 // Server is a running patchbay.
@@ -73,16 +77,23 @@ type Server struct {
 	// DSN opens the same database for a test's own SQL: a SQLite file
 	// path or a PostgreSQL URL.
 	DSN string
+
+	rootKey string
 }
 
 // Start runs a patchbay on backend until t ends.
 func Start(t testing.TB, backend Backend, opts Options) *Server {
 	t.Helper()
 	var cfg config.Config
-	switch backend {
-	case SQLite:
+	switch {
+	case opts.Join != nil:
+		if backend != Postgres || opts.Join.DSN == "" || !strings.Contains(opts.Join.DSN, "://") {
+			t.Fatalf("testserver: Join needs two %s instances", Postgres)
+		}
+		cfg.DatabaseURL = opts.Join.DSN
+	case backend == SQLite:
 		cfg.DataDir = t.TempDir()
-	case Postgres:
+	case backend == Postgres:
 		cfg.DatabaseURL = testdb.PostgresURL(t)
 	default:
 		t.Fatalf("unknown backend %q", backend)
@@ -143,6 +154,9 @@ func start(cfg config.Config, opts Options, cleanup func(func())) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
+	if opts.Join != nil {
+		root = opts.Join.rootKey
+	}
 	cfg.RootKey, cfg.AccessLog = root, true
 	cfg.LogPayloads, cfg.LogRetention = !opts.OmitLogPayloads, 720*time.Hour
 	cfg.OAuthAppsFile = opts.OAuthAppsFile
@@ -154,7 +168,7 @@ func start(cfg config.Config, opts Options, cleanup func(func())) (*Server, erro
 	if err := a.Start(ctx); err != nil {
 		return nil, err
 	}
-	s := &Server{Service: a.Service, Auth: a.Service.Authenticator(), Org: a.Org, DSN: cfg.DatabaseURL}
+	s := &Server{Service: a.Service, Auth: a.Service.Authenticator(), Org: a.Org, DSN: cfg.DatabaseURL, rootKey: root}
 	if cfg.DatabaseURL != "" {
 		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
@@ -175,6 +189,10 @@ func start(cfg config.Config, opts Options, cleanup func(func())) (*Server, erro
 	hs := httptest.NewServer(s.Handler)
 	cleanup(hs.Close)
 	s.URL = hs.URL
+	if j := opts.Join; j != nil {
+		s.Owner, s.Project, s.OwnerKey, s.OrgKey, s.MemberKey = j.Owner, j.Project, j.OwnerKey, j.OrgKey, j.MemberKey
+		return s, nil
+	}
 
 	cli, err := a.CLIPrincipal(ctx)
 	if err != nil {
