@@ -5,10 +5,12 @@ package httpapi_test
 // and an account EXPIRED when the provider rejects its refresh token.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -126,6 +128,23 @@ func TestOAuthRefresh(t *testing.T) {
 			r := a.get("/api/v3.1/connected_accounts/" + id).want(200)
 			r.eq("status", "ACTIVE")
 			checkMasked(t, "state.val.access_token", r.str("state.val.access_token"), fresh)
+			// The refreshed tokens are sealed: in no row in clear.
+			_, rt := e.prov.tokens()
+			row, err := a.srv.Store.GetSecret(context.Background(), patchbay.CredentialsRef(a.projectID, id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(row.Sealed, []byte(fresh)) || bytes.Contains(row.Sealed, []byte(rt)) {
+				t.Error("the sealed credentials hold a refreshed token in clear")
+			}
+			if b == testserver.SQLite {
+				for _, suffix := range []string{"", "-wal"} {
+					raw, _ := os.ReadFile(a.srv.DSN + suffix)
+					if bytes.Contains(raw, []byte(fresh)) || bytes.Contains(raw, []byte(rt)) {
+						t.Errorf("the database file%s holds a refreshed token in clear", suffix)
+					}
+				}
+			}
 		})
 
 		t.Run("before a proxied call", func(t *testing.T) {
