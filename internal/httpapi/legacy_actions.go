@@ -87,13 +87,9 @@ func (s *Server) legacyListActions(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	items := make([]legacyAction, 0, len(tools))
-	for _, t := range tools {
-		tk, err := s.svc.FindToolkit(p, t.Toolkit)
-		if err != nil {
-			return err
-		}
-		items = append(items, toLegacyAction(tk, t))
+	items, err := wireTools(s.svc, p, tools, toLegacyAction)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "page": 1, "totalPages": totalPages(total, limit)})
 	return nil

@@ -117,13 +117,9 @@ func (s *Server) listTools(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := make([]v3Tool, 0, len(tools))
-	for _, t := range tools {
-		tk, err := s.svc.FindToolkit(p, t.Toolkit)
-		if err != nil {
-			return err
-		}
-		items = append(items, toV3Tool(tk, t))
+	items, err := wireTools(s.svc, p, tools, toV3Tool)
+	if err != nil {
+		return err
 	}
 	out := v3Page{Items: items, TotalItems: total, TotalPages: totalPages(total, limit), CurrentPage: page}
 	if len(tools) == limit && (page-1)*limit+len(tools) < total {
@@ -357,4 +353,17 @@ func proxyAnswer(resp *patchbay.UpstreamResponse) map[string]any {
 		}
 	}
 	return out
+}
+
+// wireTools converts tools for a wire, each with its toolkit.
+func wireTools[T any](svc *patchbay.Service, p *patchbay.Principal, tools []*patchbay.Tool, conv func(*patchbay.Toolkit, *patchbay.Tool) T) ([]T, error) {
+	out := make([]T, 0, len(tools))
+	for _, t := range tools {
+		tk, err := svc.FindToolkit(p, t.Toolkit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, conv(tk, t))
+	}
+	return out, nil
 }
