@@ -123,16 +123,22 @@ func loadFS(fsys fs.FS) (*Catalog, error) {
 // decode parses one toolkit file strictly: unknown keys and trailing data
 // are errors, so a typo cannot silently drop an attribute.
 func decode(data []byte) (*patchbay.Toolkit, error) {
+	return decodeStrict[patchbay.Toolkit](data, "toolkit")
+}
+
+// decodeStrict parses one JSON object (a what) into a T, refusing unknown keys and
+// trailing data.
+func decodeStrict[T any](data []byte, what string) (*T, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var t patchbay.Toolkit
-	if err := dec.Decode(&t); err != nil {
+	var v T
+	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode: unexpected data after the toolkit object")
+		return nil, fmt.Errorf("decode: unexpected data after the %s object", what)
 	}
-	return &t, nil
+	return &v, nil
 }
 
 // build indexes toolkits, rejecting duplicate slugs and a category slug

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"path"
@@ -115,18 +114,7 @@ func loadTools(fsys fs.FS, c *Catalog) error {
 	return errors.Join(errs...)
 }
 
-func decodeTools(data []byte) (*toolFile, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var f toolFile
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode: unexpected data after the tools object")
-	}
-	return &f, nil
-}
+func decodeTools(data []byte) (*toolFile, error) { return decodeStrict[toolFile](data, "tools") }
 
 // prepareTool checks a tool and compiles its argument check.
 func prepareTool(tk *patchbay.Toolkit, t *patchbay.Tool) error {
