@@ -35,6 +35,7 @@ type proxyBins struct {
 	patchbay string // the patchbay command
 	upstream string // bench/internal/upstream
 	pbprof   string // bench/internal/pbprof, "" unless asked for
+	goproxy  string // bench/internal/goproxy
 }
 
 // mustBuildProxy compiles the patchbay command and the fake app, and
@@ -42,7 +43,8 @@ type proxyBins struct {
 func mustBuildProxy(tb testing.TB, profiled bool) proxyBins {
 	tb.Helper()
 	dir := tb.TempDir()
-	pkgs := []string{"github.com/patchbay-dev/patchbay/cmd/patchbay", "github.com/patchbay-dev/patchbay/bench/internal/upstream"}
+	pkgs := []string{"github.com/patchbay-dev/patchbay/cmd/patchbay", "github.com/patchbay-dev/patchbay/bench/internal/upstream",
+		"github.com/patchbay-dev/patchbay/bench/internal/goproxy"}
 	if profiled {
 		pkgs = append(pkgs, "github.com/patchbay-dev/patchbay/bench/internal/pbprof")
 	}
@@ -50,7 +52,7 @@ func mustBuildProxy(tb testing.TB, profiled bool) proxyBins {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
-	bins := proxyBins{patchbay: filepath.Join(dir, "patchbay"), upstream: filepath.Join(dir, "upstream")}
+	bins := proxyBins{patchbay: filepath.Join(dir, "patchbay"), upstream: filepath.Join(dir, "upstream"), goproxy: filepath.Join(dir, "goproxy")}
 	if profiled {
 		bins.pbprof = filepath.Join(dir, "pbprof")
 	}
@@ -316,7 +318,7 @@ type proxyTarget struct {
 
 // proxyTargets are the four ways, in the order of the table; nginx is
 // left out when n is nil.
-func proxyTargets(a *app, n *nginx, s *proxySetup) []proxyTarget {
+func proxyTargets(a *app, n *nginx, g *server, s *proxySetup) []proxyTarget {
 	bearer := http.Header{"Authorization": {"Bearer " + a.token}}
 	pbHeader := http.Header{"X-Api-Key": {s.key}, "Content-Type": {"application/json"}}
 	proxyBody, _ := json.Marshal(map[string]any{"connected_account_id": s.accountID, "endpoint": "/x", "method": "GET", "parameters": []any{}})
@@ -324,6 +326,9 @@ func proxyTargets(a *app, n *nginx, s *proxySetup) []proxyTarget {
 	ts := []proxyTarget{{name: "direct", metric: "direct", method: "GET", url: a.url("/x"), header: bearer, unwrap: asIs}}
 	if n != nil {
 		ts = append(ts, proxyTarget{name: "nginx", metric: "nginx", method: "GET", url: "http://" + n.addr + "/x", unwrap: asIs})
+	}
+	if g != nil {
+		ts = append(ts, proxyTarget{name: "Go net/http proxy", metric: "goproxy", method: "GET", url: g.url("/x"), unwrap: asIs})
 	}
 	return append(ts,
 		proxyTarget{name: "patchbay proxy", metric: "proxy", method: "POST", url: s.pb.url("/api/v3.1/tools/execute/proxy"),
@@ -463,7 +468,7 @@ func TestProxy(t *testing.T) {
 	c := newLoadgen(1).client
 	defer c.CloseIdleConnections()
 	before := a.mustStats(t)
-	targets := proxyTargets(a, nil, s)
+	targets := proxyTargets(a, nil, nil, s)
 	for _, tg := range targets {
 		if err := tg.check(c, a.body); err != nil {
 			t.Errorf("%s: %v", tg.name, err)

@@ -336,10 +336,11 @@ func proxyAnswer(resp *patchbay.UpstreamResponse) map[string]any {
 	}
 	ct := resp.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
-	var v any
 	switch {
-	case (strings.Contains(mt, "json") || mt == "") && json.Unmarshal(resp.Body, &v) == nil:
-		out["data"] = v
+	case (strings.Contains(mt, "json") || mt == "") && json.Valid(resp.Body):
+		// As the app sent it (compacted on the way out): no decoding, and
+		// large integers keep every digit.
+		out["data"] = json.RawMessage(resp.Body)
 	case (strings.HasPrefix(mt, "text/") || strings.Contains(mt, "xml") || mt == "") && utf8.Valid(resp.Body):
 		out["data"] = string(resp.Body)
 	default:

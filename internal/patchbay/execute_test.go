@@ -3,8 +3,10 @@ package patchbay_test
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
@@ -257,5 +259,27 @@ func TestRedactedNames(t *testing.T) {
 		if got := patchbay.SecretKeyForTest(name); got != want {
 			t.Errorf("secretKey(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestLogIDsSortByTime: execution log ids are unique, of one length and
+// shape, and sort as their times do (the logs' index grows at its end).
+func TestLogIDsSortByTime(t *testing.T) {
+	base := time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 2000 {
+		id := patchbay.NewLogIDAt(base.Add(time.Duration(i*37) * time.Microsecond))
+		if !regexp.MustCompile(`^log_[0-9A-Za-z]{20}$`).MatchString(id) {
+			t.Fatalf("log id %q: want log_ and 20 letters or digits", id)
+		}
+		if seen[id] {
+			t.Fatalf("log id %q twice", id)
+		}
+		seen[id] = true
+		if id <= prev {
+			t.Fatalf("log id %q at +%dµs sorts before %q, one taken earlier", id, i*37, prev)
+		}
+		prev = id
 	}
 }

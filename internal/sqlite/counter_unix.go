@@ -10,10 +10,11 @@ import (
 	"unsafe"
 )
 
-// counter is a 64-bit revocation counter in a small file next to the
-// database, mapped shared into every process that uses the database. A
+// counter is a 64-bit counter in a small file next to the database, mapped
+// shared into every process that uses the database: of revocations (a
 // revoker increments it after its transaction commits; a watcher reads it
-// with one atomic load per request. Memory mapped MAP_SHARED is coherent
+// with one atomic load per request) and of writes (for kept read
+// versions). Memory mapped MAP_SHARED is coherent
 // across processes on one machine, so a load after another process's
 // increment has returned sees it.
 type counter struct {
@@ -24,7 +25,7 @@ type counter struct {
 func openCounter(path string) (*counter, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("revocation counter: %w", err)
+		return nil, fmt.Errorf("counter %s: %w", path, err)
 	}
 	fi, err := f.Stat()
 	if err == nil && fi.Size() < 8 {
@@ -34,15 +35,19 @@ func openCounter(path string) (*counter, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("revocation counter: %w", err)
+		return nil, fmt.Errorf("counter %s: %w", path, err)
 	}
 	mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("revocation counter: mmap: %w", err)
+		return nil, fmt.Errorf("counter %s: mmap: %w", path, err)
 	}
 	return &counter{f: f, mem: mem}, nil
 }
+
+// shared says whether a load costs no more than a memory read, which is
+// what keeping read versions needs.
+const shared = true
 
 func (c *counter) word() *uint64 { return (*uint64)(unsafe.Pointer(&c.mem[0])) }
 

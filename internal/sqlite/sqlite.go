@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"sync"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -28,8 +29,17 @@ type Store struct {
 	// revocations counts committed revocations for every process using
 	// the file, so watchers notice one without a query (see Watcher).
 	revocations *counter
-	path        string
+	// writes counts committed writes (all but execution logs) for every
+	// process using the file; a read version kept in versions is current
+	// while the count it was read at is (see ReadVersion).
+	writes   *counter
+	versions sync.Map // organization id → keptVersion
+	path     string
 }
+
+// keptVersion is an organization's read version and the write count it
+// was read at.
+type keptVersion struct{ v, at uint64 }
 
 var _ patchbay.Store = (*Store)(nil)
 
@@ -89,9 +99,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		reader.Close()
 		return nil, err
 	}
-	st := &Store{revocations: revocations, path: path}
+	writes, err := openCounter(path + "-writes")
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		revocations.close()
+		return nil, err
+	}
+	st := &Store{revocations: revocations, writes: writes, path: path}
 	d := *dialect
 	d.RevokeCommitted = st.markRevocation
+	if shared {
+		d.Wrote = st.markWrite
+	}
 	st.DB = sqlstore.NewSplit(writer, reader, &d)
 	return st, nil
 }
@@ -109,9 +129,47 @@ func (s *Store) markRevocation(string) {
 	}
 }
 
-// Close closes the database and the revocation counter.
+// markWrite counts a committed write for other processes' kept read
+// versions. It runs after the commit and before the write returns.
+func (s *Store) markWrite() {
+	if err := s.writes.add(); err != nil {
+		// Without the mark, no process could trust a kept version: forget
+		// them all and read the table until the counter works again.
+		slog.Error("sqlite: cannot count a write for other processes", "err", err)
+		s.versions.Clear()
+	}
+}
+
+// ReadVersion is the organization's read version. A version read before is
+// kept until any process commits a write (the write counter moves): every
+// write goes through a store that counts it after its commit, so a reader
+// that sees the old count reads a version at least as new as that commit.
+// Only the write counter is loaded on the way, one atomic load where the
+// file can be memory-mapped.
+func (s *Store) ReadVersion(ctx context.Context, orgID string) (int64, error) {
+	if !shared {
+		return s.DB.ReadVersion(ctx, orgID)
+	}
+	at, err := s.writes.load()
+	if err != nil {
+		return s.DB.ReadVersion(ctx, orgID)
+	}
+	if k, ok := s.versions.Load(orgID); ok && k.(keptVersion).at == at {
+		return int64(k.(keptVersion).v), nil
+	}
+	// The count is loaded before the query: a write that commits while it
+	// runs moves the count past the one kept, and the next call reads again.
+	v, err := s.DB.ReadVersion(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	s.versions.Store(orgID, keptVersion{v: uint64(v), at: at})
+	return v, nil
+}
+
+// Close closes the database and the counters.
 func (s *Store) Close() error {
-	return errors.Join(s.DB.Close(), s.revocations.close())
+	return errors.Join(s.DB.Close(), s.revocations.close(), s.writes.close())
 }
 
 // Migrate brings the schema up to date.
@@ -120,5 +178,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.DB.Migrate(ctx, sub)
+	err = s.DB.Migrate(ctx, sub)
+	if shared {
+		s.markWrite() // a migration may move versions too
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/sqlite"
@@ -73,5 +74,49 @@ func assertMigratedOnce(t *testing.T, s *sqlite.Store) {
 	}
 	if n == 0 || n != distinct {
 		t.Errorf("schema_migrations has %d rows for %d versions, want one row per version", n, distinct)
+	}
+}
+
+// TestReadVersionAcrossProcesses: a read version kept by one store is not
+// served once another store on the same file (another process: the CLI, a
+// second instance) has committed a write, nor once it wrote itself.
+func TestReadVersionAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := testdb.SQLitePath(t)
+	a, b := MustOpen(t, path), MustOpen(t, path)
+	if err := a.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	org := storetest.MustOrg(t, a)
+	version := func(s *sqlite.Store) int64 {
+		t.Helper()
+		v, err := s.ReadVersion(ctx, org.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v0 := version(a)
+	if again := version(a); again != v0 {
+		t.Fatalf("two reads with no write between: %d then %d", v0, again)
+	}
+	storetest.MustMember(t, b, org.ID, patchbay.RoleOwner) // written through the other store
+	v1 := version(a)
+	if v1 <= v0 {
+		t.Fatalf("after a write through another store: read version %d, want more than %d", v1, v0)
+	}
+	storetest.MustProject(t, a, org.ID, time.Now())
+	if v2 := version(a); v2 <= v1 {
+		t.Fatalf("after its own write: read version %d, want more than %d", v2, v1)
+	}
+	// Execution logs are no read's business: appending them keeps the
+	// version and the kept copy.
+	v3 := version(b)
+	if err := b.AppendExecutionLogs(ctx, []*patchbay.ExecutionLog{{ID: "log_1", ProjectID: "prj_x", Kind: patchbay.LogKindProxy,
+		Toolkit: "github", Status: patchbay.LogSucceeded, At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if v4 := version(a); v4 != v3 {
+		t.Errorf("after an execution log: read version %d, want it unchanged at %d", v4, v3)
 	}
 }

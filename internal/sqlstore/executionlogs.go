@@ -21,7 +21,7 @@ func (s *DB) AppendExecutionLogs(ctx context.Context, logs []*patchbay.Execution
 	// afresh for every batch size (and binding its parameters by name is
 	// most of SQLite's work).
 	const insert = `INSERT INTO execution_logs (` + execLogCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
-	return s.InTx(ctx, func(tx patchbay.Store) error {
+	return s.inTx(ctx, false, func(tx patchbay.Store) error {
 		t := tx.(*DB)
 		sqlTx, ok := t.q.(*sql.Tx)
 		if !ok {

@@ -36,6 +36,10 @@ type Dialect struct {
 	// MigrationLock runs first in the migration transaction, e.g. to keep
 	// instances that start together from migrating twice. May be "".
 	MigrationLock string
+	// Wrote runs after every committed write except execution logs' (a
+	// transaction, or a statement outside one), e.g. to tell other
+	// processes that read versions may have moved. May be nil.
+	Wrote func()
 	// JSONArrayElements renders a FROM item yielding one row per element of
 	// the JSON array of strings in column col, in a column named value.
 	JSONArrayElements func(col string) string
@@ -69,7 +73,7 @@ func New(db *sql.DB, d *Dialect) *DB { return NewSplit(db, db, d) }
 // contending in one pool wait in its busy handler's sleeps, while a
 // single-connection writer pool queues them in Go instead.
 func NewSplit(writer, reader *sql.DB, d *Dialect) *DB {
-	return &DB{db: writer, rdb: reader, q: &split{w: writer, r: reader}, d: d}
+	return &DB{db: writer, rdb: reader, q: &split{w: writer, r: reader, wrote: d.Wrote}, d: d}
 }
 
 // split sends statements to the writer and queries to the reader, through
@@ -77,6 +81,7 @@ func NewSplit(writer, reader *sql.DB, d *Dialect) *DB {
 // anew, a quarter of the CPU of a simple request.
 type split struct {
 	w, r  *sql.DB
+	wrote func()       // Dialect.Wrote
 	stmts sync.Map     // query text → *sql.Stmt on r
 	n     atomic.Int32 // entries in stmts
 }
@@ -105,7 +110,11 @@ func (s *split) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (s *split) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.w.ExecContext(ctx, query, args...)
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if s.wrote != nil {
+		s.wrote()
+	}
+	return res, err
 }
 
 func (s *split) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -149,6 +158,12 @@ func (s *DB) Close() error {
 
 // InTx runs fn in a transaction. Inside a transaction it runs fn directly.
 func (s *DB) InTx(ctx context.Context, fn func(tx patchbay.Store) error) error {
+	return s.inTx(ctx, true, fn)
+}
+
+// inTx is InTx; wrote says whether to run Dialect.Wrote after the commit
+// (false for writes no read shows, the execution logs).
+func (s *DB) inTx(ctx context.Context, wrote bool, fn func(tx patchbay.Store) error) error {
 	if _, ok := s.q.(*sql.Tx); ok {
 		return fn(s)
 	}
@@ -163,6 +178,9 @@ func (s *DB) InTx(ctx context.Context, fn func(tx patchbay.Store) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if wrote && s.d.Wrote != nil {
+		s.d.Wrote()
 	}
 	for _, f := range committed {
 		f()
