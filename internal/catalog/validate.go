@@ -378,6 +378,14 @@ func (v *validator) oauth2(where string, s *patchbay.AuthScheme) {
 				v.problemf(where, "oauth2.%s %s", u.what, msg)
 			}
 		}
+		if o.RevocationURL != "" {
+			if msg := checkFixedURL(o.RevocationURL); msg != "" {
+				v.problemf(where, "oauth2.revocation_url %s", msg)
+			}
+		}
+		if o.RevocationAuth != "" && o.RevocationAuth != "header" && o.RevocationAuth != "body" {
+			v.problemf(where, "oauth2.revocation_auth %q must be \"header\" or \"body\"", o.RevocationAuth)
+		}
 		if o.ScopeSeparator != "" && o.ScopeSeparator != " " && o.ScopeSeparator != "," {
 			v.problemf(where, "oauth2.scope_separator %q must be \" \" or \",\"", o.ScopeSeparator)
 		}

@@ -45,10 +45,12 @@ type provider struct {
 	mu         sync.Mutex
 	deny       bool
 	failToken  bool
+	failRevoke bool
 	authorize  []url.Values // query of each authorize request
 	tokenForms []url.Values // form of each token request
 	issued     []string     // access tokens handed out
 	refreshed  []string     // refresh tokens handed out
+	revokes    []url.Values // form of each revocation request
 }
 
 func newProvider(t *testing.T) *provider {
@@ -115,6 +117,36 @@ func newProvider(t *testing.T) *provider {
 		}
 		w.WriteHeader(rec.Code)
 		w.Write(rec.Body.Bytes())
+	})
+	// RFC 7009 revocation over the library's token store: the client
+	// authenticates with HTTP Basic; an unknown token is a 200 too.
+	mux.HandleFunc("/oauth/revoke", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Method != http.MethodPost {
+			http.Error(w, "a form POST, please", http.StatusBadRequest)
+			return
+		}
+		p.mu.Lock()
+		p.revokes = append(p.revokes, r.PostForm)
+		fail := p.failRevoke
+		p.mu.Unlock()
+		if fail {
+			http.Error(w, "revocation is down", http.StatusServiceUnavailable)
+			return
+		}
+		id, secret, ok := r.BasicAuth()
+		if c, err := p.clients.GetByID(r.Context(), id); !ok || err != nil || c.GetSecret() != secret {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		tok := r.PostForm.Get("token")
+		if r.PostForm.Get("token_type_hint") == "refresh_token" {
+			_ = manager.RemoveRefreshToken(r.Context(), tok)
+		} else {
+			_ = manager.RemoveAccessToken(r.Context(), tok)
+		}
+		w.WriteHeader(http.StatusOK)
 	})
 	p.Server = httptest.NewServer(mux)
 	t.Cleanup(p.Close)
@@ -200,6 +232,7 @@ func startOAuth(t *testing.T, b testserver.Backend) *oauthEnv {
 	apps := map[string]any{"github": map[string]any{
 		"client_id": provClientID, "client_secret": provClientSecret, "scopes": []string{"repo", "read:user"},
 		"authorization_url": prov.URL + "/oauth/authorize", "token_url": prov.URL + "/oauth/token",
+		"revocation_url": prov.URL + "/oauth/revoke",
 	}}
 	data, _ := json.Marshal(apps)
 	if err := os.WriteFile(file, data, 0o600); err != nil {

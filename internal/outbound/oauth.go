@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -100,4 +103,42 @@ func grantedToken(tok *oauth2.Token) *patchbay.OAuthToken {
 		out.Scope = s
 	}
 	return out
+}
+
+// Revoke posts token to the provider's revocation endpoint as RFC 7009
+// describes (golang.org/x/oauth2 has no revocation), through the guarded
+// client: token and token_type_hint in a form, the client authenticated
+// by HTTP Basic or, where the provider wants it, in the form. Only a 200
+// confirms; any other answer is an error naming its status, never its
+// body.
+func (c *Client) Revoke(ctx context.Context, r patchbay.OAuthRequest, token, hint string) error {
+	form := url.Values{"token": {token}, "token_type_hint": {hint}}
+	if r.RevocationAuth == "body" {
+		form.Set("client_id", r.ClientID)
+		form.Set("client_secret", r.ClientSecret.Reveal())
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.RevocationURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("revocation endpoint: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if r.RevocationAuth != "body" {
+		// RFC 6749 §2.3.1: both parts form-encoded before Basic.
+		req.SetBasicAuth(url.QueryEscape(r.ClientID), url.QueryEscape(r.ClientSecret.Reveal()))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var be *BlockedError
+		if errors.As(err, &be) {
+			return be
+		}
+		return fmt.Errorf("%w: revocation endpoint unreachable", patchbay.ErrUnreachable)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("revocation endpoint answered %d", resp.StatusCode)
+	}
+	return nil
 }

@@ -407,19 +407,72 @@ func (s *Service) SetConnectionDisabled(ctx context.Context, p *Principal, id st
 // It returns which credentials were erased: none for an account revoked
 // before, which is returned unchanged and not audited again.
 func (s *Service) RevokeConnection(ctx context.Context, p *Principal, id string) (*ConnectedAccount, []string, error) {
-	var erased []string
+	projectID, err := s.can(ctx, p, ManageConnections, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	// The provider first, while the tokens are still there; outside the
+	// transaction, so no lock waits on the provider. Its answer never
+	// stops the local revocation.
+	erased := s.revokeAtProvider(ctx, projectID, id)
 	ca, err := s.updateConnection(ctx, p, id, ActionConnectionRevoke, func(tx Store, ca *ConnectedAccount) error {
 		if ca.Status == StatusRevoked {
+			erased = nil
 			return errUnchanged // revoked before: as RevokeAPIKey, nothing to audit
 		}
 		ca.Status, ca.StatusReason = StatusRevoked, "Revoked via user-initiated revoke endpoint"
-		erased = []string{"credential"}
+		erased = append(erased, "credential")
 		return tx.DeleteSecret(ctx, CredentialsRef(ca.ProjectID, id))
 	})
 	if erased == nil {
 		erased = []string{}
 	}
 	return ca, erased, err
+}
+
+// revokeAtProvider revokes an OAuth2 account's tokens at its provider's
+// revocation endpoint, the refresh token first (which ends the grant at
+// most providers), and returns the kinds the provider confirmed. Nothing
+// for an account that is not OAuth2, is revoked already, or whose
+// provider has no revocation endpoint. Failures are logged without the
+// tokens; the local revocation goes on regardless.
+func (s *Service) revokeAtProvider(ctx context.Context, projectID, id string) []string {
+	if s.oauth == nil {
+		return nil
+	}
+	rec, err := s.store.GetConnectedAccount(ctx, projectID, id)
+	if err != nil || rec.Status == StatusRevoked {
+		return nil
+	}
+	_, sc, err := s.schemeFor(rec.Toolkit, rec.Mode)
+	if err != nil || sc.OAuth2 == nil {
+		return nil
+	}
+	ac, err := s.store.GetAuthConfig(ctx, projectID, rec.AuthConfigID)
+	if err != nil {
+		return nil
+	}
+	req, err := s.oauthRequest(ctx, s.store, ac, sc)
+	if err != nil || req.RevocationURL == "" {
+		return nil
+	}
+	creds, err := s.openCredentials(rec.Credentials, sc)
+	if err != nil {
+		return nil
+	}
+	var revoked []string
+	for _, kind := range []string{FieldRefreshToken, FieldAccessToken} {
+		tok := creds[kind]
+		if tok == "" {
+			continue
+		}
+		if err := s.oauth.Revoke(ctx, req, tok, kind); err != nil {
+			s.log.Warn("the provider did not revoke a token; revoked here only", "connected_account", id, "toolkit", rec.Toolkit, "token", kind, "err", err)
+			continue
+		}
+		revoked = append(revoked, kind)
+	}
+	return revoked
 }
 
 // DeleteConnection deletes an account of the principal's project and its

@@ -53,9 +53,11 @@ type OAuthApp struct {
 	ClientID     string
 	ClientSecret Secret
 	Scopes       []string
-	// AuthorizationURL and TokenURL override the toolkit's when set.
+	// AuthorizationURL, TokenURL and RevocationURL override the
+	// toolkit's when set.
 	AuthorizationURL string
 	TokenURL         string
+	RevocationURL    string
 }
 
 // OAuthApps are the operator's managed OAuth apps, by toolkit slug.
@@ -67,11 +69,13 @@ type oauthAppFile struct {
 	Scopes           []string `json:"scopes"`
 	AuthorizationURL string   `json:"authorization_url"`
 	TokenURL         string   `json:"token_url"`
+	RevocationURL    string   `json:"revocation_url"`
 }
 
 // ParseOAuthApps reads the operator's managed OAuth apps file:
 // {"SLUG": {"client_id", "client_secret", "scopes": [...],
-// "authorization_url"?, "token_url"?}}. Every problem is named.
+// "authorization_url"?, "token_url"?, "revocation_url"?}}. Every problem
+// is named.
 func ParseOAuthApps(data []byte) (OAuthApps, error) {
 	var raw map[string]oauthAppFile
 	dec := json.NewDecoder(strings.NewReader(string(data)))
@@ -92,13 +96,13 @@ func ParseOAuthApps(data []byte) (OAuthApps, error) {
 			problems = append(problems, fmt.Sprintf("%s: client_id and client_secret are required", slug))
 			continue
 		}
-		for name, u := range map[string]string{"authorization_url": a.AuthorizationURL, "token_url": a.TokenURL} {
+		for name, u := range map[string]string{"authorization_url": a.AuthorizationURL, "token_url": a.TokenURL, "revocation_url": a.RevocationURL} {
 			if u != "" && !httpURL(u) {
 				problems = append(problems, fmt.Sprintf("%s: %s must be an absolute http(s) URL", slug, name))
 			}
 		}
 		out[strings.ToLower(strings.TrimSpace(slug))] = &OAuthApp{ClientID: a.ClientID, ClientSecret: NewSecret(a.ClientSecret),
-			Scopes: a.Scopes, AuthorizationURL: a.AuthorizationURL, TokenURL: a.TokenURL}
+			Scopes: a.Scopes, AuthorizationURL: a.AuthorizationURL, TokenURL: a.TokenURL, RevocationURL: a.RevocationURL}
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("OAuth apps file: %s", strings.Join(problems, "; "))
@@ -121,6 +125,8 @@ type OAuthRequest struct {
 	RedirectURI      string
 	Scopes           []string
 	ScopeSeparator   string // "" for a space
+	RevocationURL    string // "" where the provider has no revocation endpoint
+	RevocationAuth   string // "header" or "body" (OAuth2Provider.RevocationAuth)
 }
 
 // OAuthToken is what a provider granted.
@@ -144,6 +150,10 @@ type OAuthClient interface {
 	// when the provider refuses it (a 4xx), ErrUnreachable when the token
 	// endpoint could not be reached.
 	Refresh(ctx context.Context, r OAuthRequest, refreshToken string) (*OAuthToken, error)
+	// Revoke asks the provider's revocation endpoint (RFC 7009) to revoke
+	// token, whose kind hint names ("refresh_token" or "access_token").
+	// nil only when the endpoint confirmed it with a 200.
+	Revoke(ctx context.Context, r OAuthRequest, token, hint string) error
 }
 
 // OAuthFlow is an OAuth2 connection in progress, as stored: the connect
@@ -207,7 +217,8 @@ func (s *Service) oauthRequest(ctx context.Context, st Store, ac *AuthConfig, sc
 		return OAuthRequest{}, Errorf(EINVALID, "Toolkit %s's %s scheme has no OAuth2 provider.", ac.Toolkit, sc.Mode)
 	}
 	r := OAuthRequest{AuthorizationURL: sc.OAuth2.AuthorizationURL, TokenURL: sc.OAuth2.TokenURL,
-		Scopes: sc.OAuth2.DefaultScopes, ScopeSeparator: sc.OAuth2.ScopeSeparator, RedirectURI: ac.Settings.OAuthRedirectURI}
+		Scopes: sc.OAuth2.DefaultScopes, ScopeSeparator: sc.OAuth2.ScopeSeparator, RedirectURI: ac.Settings.OAuthRedirectURI,
+		RevocationURL: sc.OAuth2.RevocationURL, RevocationAuth: sc.OAuth2.RevocationAuth}
 	if ac.Managed {
 		app := s.oauthApps[strings.ToLower(ac.Toolkit)]
 		if app == nil {
@@ -222,6 +233,9 @@ func (s *Service) oauthRequest(ctx context.Context, st Store, ac *AuthConfig, sc
 		}
 		if app.TokenURL != "" {
 			r.TokenURL = app.TokenURL
+		}
+		if app.RevocationURL != "" {
+			r.RevocationURL = app.RevocationURL
 		}
 	} else {
 		rec, err := st.GetAuthConfigRecord(ctx, ac.ProjectID, ac.ID)

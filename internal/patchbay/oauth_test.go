@@ -8,17 +8,18 @@ import (
 )
 
 func TestParseOAuthApps(t *testing.T) {
-	apps, err := patchbay.ParseOAuthApps([]byte(`{"GitHub": {"client_id": "id", "client_secret": "shh", "scopes": ["repo"], "token_url": "https://ghe.example/token"}}`))
+	apps, err := patchbay.ParseOAuthApps([]byte(`{"GitHub": {"client_id": "id", "client_secret": "shh", "scopes": ["repo"], "token_url": "https://ghe.example/token", "revocation_url": "https://ghe.example/revoke"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	gh := apps["github"]
-	if gh == nil || gh.ClientID != "id" || gh.ClientSecret.Reveal() != "shh" || gh.TokenURL != "https://ghe.example/token" || gh.AuthorizationURL != "" || len(gh.Scopes) != 1 {
+	if gh == nil || gh.ClientID != "id" || gh.ClientSecret.Reveal() != "shh" || gh.TokenURL != "https://ghe.example/token" || gh.RevocationURL != "https://ghe.example/revoke" || gh.AuthorizationURL != "" || len(gh.Scopes) != 1 {
 		t.Errorf("parsed %+v", gh)
 	}
 	for _, c := range []struct{ in, want string }{
 		{`{"github": {"client_id": "id"}}`, "client_id and client_secret are required"},
 		{`{"github": {"client_id": "id", "client_secret": "s", "token_url": "ftp://x"}}`, "token_url must be an absolute http(s) URL"},
+		{`{"github": {"client_id": "id", "client_secret": "s", "revocation_url": "/revoke"}}`, "revocation_url must be an absolute http(s) URL"},
 		{`{"github": {"client_id": "id", "client_secret": "s", "secret": "x"}}`, "unknown field"},
 		{`[]`, "expected {"},
 	} {

@@ -204,6 +204,12 @@ type OAuth2Provider struct {
 	TokenURL         string   `json:"token_url"`
 	DefaultScopes    []string `json:"default_scopes"`
 	ScopeSeparator   string   `json:"scope_separator,omitempty"` // default " "
+	// RevocationURL is the provider's token revocation endpoint (RFC
+	// 7009), "" where it has none; RevocationAuth says how the client
+	// authenticates there: "header" (HTTP Basic, the default) or "body"
+	// (client_id and client_secret in the form).
+	RevocationURL  string `json:"revocation_url,omitempty"`
+	RevocationAuth string `json:"revocation_auth,omitempty"`
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}`)
