@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -112,5 +113,56 @@ func TestRefreshGuarded(t *testing.T) {
 	}
 	if _, err := c.Refresh(context.Background(), req, "rt-down"); !errors.Is(err, patchbay.ErrUnreachable) || errors.Is(err, patchbay.ErrRefreshRejected) {
 		t.Errorf("a 502 from the token endpoint: %v, want ErrUnreachable", err)
+	}
+}
+
+// A revocation goes through the guarded client; the client authenticates
+// by Basic or in the form as the request says, and an error names the
+// status only.
+func TestRevokeGuarded(t *testing.T) {
+	var (
+		hits  atomic.Int32
+		mu    sync.Mutex
+		forms []url.Values
+		basic []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		r.ParseForm()
+		id, secret, _ := r.BasicAuth()
+		mu.Lock()
+		forms, basic = append(forms, r.PostForm), append(basic, id+":"+secret)
+		mu.Unlock()
+		if r.PostForm.Get("token") == "tok-refused" {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"unsupported_token_type","echo":"tok-refused-SECRET"}`))
+		}
+	}))
+	defer srv.Close()
+	req := patchbay.OAuthRequest{ClientID: "cid", ClientSecret: patchbay.NewSecret("c:secret"), RevocationURL: srv.URL + "/revoke"}
+
+	if err := New(Config{}).Revoke(context.Background(), req, "tok-1", "refresh_token"); err == nil || hits.Load() != 0 {
+		t.Fatalf("revoke at a loopback URL: %v (%d requests), want the guard's refusal", err, hits.Load())
+	}
+	c := New(Config{AllowHosts: []string{"127.0.0.1"}})
+	if err := c.Revoke(context.Background(), req, "tok-1", "refresh_token"); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	body := req
+	body.RevocationAuth = "body"
+	if err := c.Revoke(context.Background(), body, "tok-2", "access_token"); err != nil {
+		t.Fatalf("revoke with the client in the form: %v", err)
+	}
+	err := c.Revoke(context.Background(), req, "tok-refused", "access_token")
+	if err == nil || !strings.Contains(err.Error(), "400") || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("a refused revocation: %v, want an error with the status only", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if forms[0].Get("token") != "tok-1" || forms[0].Get("token_type_hint") != "refresh_token" || forms[0].Has("client_secret") || basic[0] != "cid:c%3Asecret" {
+		t.Errorf("first revocation: form %v, basic %q; want the token, its hint and the client in Basic (form-encoded)", forms[0], basic[0])
+	}
+	if forms[1].Get("client_id") != "cid" || forms[1].Get("client_secret") != "c:secret" || basic[1] != ":" {
+		t.Errorf("second revocation: form %v, basic %q; want the client in the form only", forms[1], basic[1])
 	}
 }
