@@ -14,55 +14,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/go-oauth2/oauth2/v4/manage"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
-// shortLived makes the provider grant access tokens that expire within
-// patchbay's refresh leeway on the code exchange, and hour-long ones on a
-// refresh, which spends the refresh token it was given.
-func (p *provider) shortLived() {
-	p.manager.SetAuthorizeCodeTokenCfg(&manage.Config{AccessTokenExp: 30 * time.Second, RefreshTokenExp: 24 * time.Hour, IsGenerateRefresh: true})
-	p.manager.SetRefreshTokenCfg(&manage.RefreshingConfig{AccessTokenExp: time.Hour, IsGenerateRefresh: true, IsRemoveAccess: true, IsRemoveRefreshing: true})
-}
-
-// refreshGrants counts the refresh_token grants the provider saw.
-func (p *provider) refreshGrants() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, f := range p.tokenForms {
-		if f.Get("grant_type") == "refresh_token" {
-			n++
-		}
-	}
-	return n
-}
-
-// tokens are the last access and refresh tokens the provider issued.
-func (p *provider) tokens() (string, string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var at, rt string
-	if len(p.issued) > 0 {
-		at = p.issued[len(p.issued)-1]
-	}
-	if len(p.refreshed) > 0 {
-		rt = p.refreshed[len(p.refreshed)-1]
-	}
-	return at, rt
-}
-
 // secrets registers every token the provider issued as never to be shown
 // by e's server, or by also.
 func (e *oauthEnv) secrets(also ...*api) {
-	e.prov.mu.Lock()
-	defer e.prov.mu.Unlock()
-	for _, v := range append(append([]string{}, e.prov.issued...), e.prov.refreshed...) {
+	for _, v := range e.prov.AllTokens() {
 		for _, a := range append([]*api{e.a}, also...) {
 			a.secret(v)
 		}
@@ -80,7 +40,7 @@ func (e *oauthEnv) connect(t *testing.T, user string) (id, access, refresh strin
 	}
 	e.secrets()
 	e.a.get("/api/v3.1/connected_accounts/"+id).want(200).eq("status", "ACTIVE")
-	access, refresh = e.prov.tokens()
+	access, refresh = e.prov.Tokens()
 	if refresh == "" {
 		t.Fatal("the provider granted no refresh token")
 	}
@@ -101,7 +61,7 @@ func (e *oauthEnv) lastBearer() string {
 func TestOAuthRefresh(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b testserver.Backend) {
 		e := startOAuth(t, b)
-		e.prov.shortLived()
+		e.prov.ShortLived()
 		a := e.a
 		call := func(id string) *response {
 			t.Helper()
@@ -110,11 +70,11 @@ func TestOAuthRefresh(t *testing.T) {
 
 		t.Run("before a call", func(t *testing.T) {
 			id, first, _ := e.connect(t, "refresh-user")
-			n := e.prov.refreshGrants()
+			n := e.prov.RefreshGrants()
 			call(id).want(200).eq("successful", true)
 			e.secrets()
-			fresh, _ := e.prov.tokens()
-			if got := e.prov.refreshGrants(); got != n+1 {
+			fresh, _ := e.prov.Tokens()
+			if got := e.prov.RefreshGrants(); got != n+1 {
 				t.Fatalf("the provider saw %d refresh grants, want 1", got-n)
 			}
 			if fresh == first || e.lastBearer() != "Bearer "+fresh {
@@ -122,14 +82,14 @@ func TestOAuthRefresh(t *testing.T) {
 			}
 			// The new token lasts an hour: the next call uses it as it is.
 			call(id).want(200).eq("successful", true)
-			if got := e.prov.refreshGrants(); got != n+1 || e.lastBearer() != "Bearer "+fresh {
+			if got := e.prov.RefreshGrants(); got != n+1 || e.lastBearer() != "Bearer "+fresh {
 				t.Errorf("a second call refreshed again (%d grants) or did not carry the refreshed token", got-n)
 			}
 			r := a.get("/api/v3.1/connected_accounts/" + id).want(200)
 			r.eq("status", "ACTIVE")
 			checkMasked(t, "state.val.access_token", r.str("state.val.access_token"), fresh)
 			// The refreshed tokens are sealed: in no row in clear.
-			_, rt := e.prov.tokens()
+			_, rt := e.prov.Tokens()
 			row, err := a.srv.Store.GetSecret(context.Background(), patchbay.CredentialsRef(a.projectID, id))
 			if err != nil {
 				t.Fatal(err)
@@ -149,18 +109,18 @@ func TestOAuthRefresh(t *testing.T) {
 
 		t.Run("before a proxied call", func(t *testing.T) {
 			id, first, _ := e.connect(t, "proxy-user")
-			n := e.prov.refreshGrants()
+			n := e.prov.RefreshGrants()
 			a.post("/api/v3.1/tools/execute/proxy", map[string]any{"connected_account_id": id, "endpoint": "/user", "method": "GET", "parameters": []any{}}).want(200)
 			e.secrets()
-			fresh, _ := e.prov.tokens()
-			if e.prov.refreshGrants() != n+1 || fresh == first || e.lastBearer() != "Bearer "+fresh {
-				t.Errorf("the proxied call made %d refresh grants and carried a %d-byte Authorization, want 1 and the refreshed token", e.prov.refreshGrants()-n, len(e.lastBearer()))
+			fresh, _ := e.prov.Tokens()
+			if e.prov.RefreshGrants() != n+1 || fresh == first || e.lastBearer() != "Bearer "+fresh {
+				t.Errorf("the proxied call made %d refresh grants and carried a %d-byte Authorization, want 1 and the refreshed token", e.prov.RefreshGrants()-n, len(e.lastBearer()))
 			}
 		})
 
 		t.Run("rejected", func(t *testing.T) {
 			id, _, rt := e.connect(t, "rejected-user")
-			if err := e.prov.manager.RemoveRefreshToken(context.Background(), rt); err != nil {
+			if err := e.prov.Manager.RemoveRefreshToken(context.Background(), rt); err != nil {
 				t.Fatal(err)
 			}
 			before := len(e.github.requests())
@@ -195,18 +155,18 @@ func TestOAuthRefresh(t *testing.T) {
 				t.Error("the account's expiry is not in the audit log")
 			}
 			// EXPIRED stays EXPIRED: no further refresh is tried.
-			n := e.prov.refreshGrants()
+			n := e.prov.RefreshGrants()
 			call(id).want(400)
 			a.post("/api/v3.1/connected_accounts/"+id+"/refresh", map[string]any{}).want(400)
-			if e.prov.refreshGrants() != n {
+			if e.prov.RefreshGrants() != n {
 				t.Error("an EXPIRED account was refreshed")
 			}
 		})
 
 		t.Run("invalid_grant", func(t *testing.T) {
 			id, _, _ := e.connect(t, "invalid-grant-user")
-			e.prov.set(false, true)
-			defer e.prov.set(false, false)
+			e.prov.Set(false, true)
+			defer e.prov.Set(false, false)
 			r := call(id)
 			if r.Status != 400 || !strings.Contains(string(r.Raw), "reconnect") {
 				t.Errorf("a call whose refresh is answered invalid_grant: %d %s, want a 400 saying to reconnect", r.Status, r.Raw)
@@ -220,16 +180,16 @@ func TestOAuthRefresh(t *testing.T) {
 
 		t.Run("on demand", func(t *testing.T) {
 			id, first, _ := e.connect(t, "ondemand-user")
-			n := e.prov.refreshGrants()
+			n := e.prov.RefreshGrants()
 			r := a.post("/api/v3.1/connected_accounts/"+id+"/refresh", map[string]any{}).want(200)
 			r.eq("status", "ACTIVE")
 			e.secrets()
-			fresh, _ := e.prov.tokens()
-			if e.prov.refreshGrants() != n+1 || fresh == first {
-				t.Fatalf("refresh: %d grants, want 1 and a new token", e.prov.refreshGrants()-n)
+			fresh, _ := e.prov.Tokens()
+			if e.prov.RefreshGrants() != n+1 || fresh == first {
+				t.Fatalf("refresh: %d grants, want 1 and a new token", e.prov.RefreshGrants()-n)
 			}
 			call(id).want(200).eq("successful", true)
-			if e.prov.refreshGrants() != n+1 || e.lastBearer() != "Bearer "+fresh {
+			if e.prov.RefreshGrants() != n+1 || e.lastBearer() != "Bearer "+fresh {
 				t.Error("the call after an on-demand refresh did not use its token as it is")
 			}
 		})
@@ -237,17 +197,17 @@ func TestOAuthRefresh(t *testing.T) {
 		t.Run("disabled not refreshed", func(t *testing.T) {
 			id, _, _ := e.connect(t, "disabled-user")
 			a.post("/api/v1/connectedAccounts/"+id+"/disable", nil).want(200)
-			n := e.prov.refreshGrants()
+			n := e.prov.RefreshGrants()
 			a.post("/api/v3.1/connected_accounts/"+id+"/refresh", map[string]any{}).want(400)
 			call(id).want(400)
-			if e.prov.refreshGrants() != n {
+			if e.prov.RefreshGrants() != n {
 				t.Error("a disabled account was refreshed")
 			}
 			a.post("/api/v3.1/connected_accounts/"+id+"/revoke", map[string]any{}).want(200)
 			a.post("/api/v1/connectedAccounts/"+id+"/enable", nil).want(200)
 			a.post("/api/v3.1/connected_accounts/"+id+"/refresh", map[string]any{}).want(200).eq("status", "REVOKED")
 			call(id).want(400)
-			if e.prov.refreshGrants() != n {
+			if e.prov.RefreshGrants() != n {
 				t.Error("a revoked account was refreshed")
 			}
 			a.get("/api/v3.1/connected_accounts/"+id).want(200).eq("status", "REVOKED")
@@ -255,7 +215,7 @@ func TestOAuthRefresh(t *testing.T) {
 
 		t.Run("concurrent calls", func(t *testing.T) {
 			id, _, _ := e.connect(t, "concurrent-user")
-			n := e.prov.refreshGrants()
+			n := e.prov.RefreshGrants()
 			const callers = 8
 			var wg sync.WaitGroup
 			results := make([]string, callers)
@@ -276,10 +236,10 @@ func TestOAuthRefresh(t *testing.T) {
 				}
 			}
 			e.secrets()
-			if got := e.prov.refreshGrants(); got != n+1 {
+			if got := e.prov.RefreshGrants(); got != n+1 {
 				t.Errorf("%d concurrent calls made %d refresh grants, want 1", callers, got-n)
 			}
-			fresh, _ := e.prov.tokens()
+			fresh, _ := e.prov.Tokens()
 			reqs := e.github.requests()
 			for _, r := range reqs[len(reqs)-callers:] {
 				if r.Header.Get("Authorization") != "Bearer "+fresh {
@@ -308,13 +268,13 @@ func TestOAuthRefresh(t *testing.T) {
 // across instances.
 func TestOAuthRefreshTwoInstances(t *testing.T) {
 	e := startOAuth(t, testserver.Postgres)
-	e.prov.shortLived()
+	e.prov.ShortLived()
 	opts := e.opts
 	opts.Join = e.a.srv
 	other := start(t, testserver.Postgres, opts)
 	id, _, _ := e.connect(t, "replicated-user")
 	other.secret(e.a.srv.OwnerKey)
-	n := e.prov.refreshGrants()
+	n := e.prov.RefreshGrants()
 	const callers = 4
 	var wg sync.WaitGroup
 	results := make([]string, 2*callers)
@@ -339,10 +299,10 @@ func TestOAuthRefreshTwoInstances(t *testing.T) {
 		}
 	}
 	e.secrets(other)
-	if got := e.prov.refreshGrants(); got != n+1 {
+	if got := e.prov.RefreshGrants(); got != n+1 {
 		t.Errorf("%d calls on two instances made %d refresh grants, want 1", 2*callers, got-n)
 	}
-	fresh, _ := e.prov.tokens()
+	fresh, _ := e.prov.Tokens()
 	reqs := e.github.requests()
 	for _, r := range reqs[len(reqs)-2*callers:] {
 		if r.Header.Get("Authorization") != "Bearer "+fresh {

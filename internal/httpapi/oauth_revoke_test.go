@@ -13,11 +13,9 @@ import (
 )
 
 // revokeForms are the revocation requests the provider received.
-func (p *provider) revokeForms() []map[string]string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func revokeForms(p *provider) []map[string]string {
 	var out []map[string]string
-	for _, f := range p.revokes {
+	for _, f := range p.Revocations() {
 		out = append(out, map[string]string{"token": f.Get("token"), "token_type_hint": f.Get("token_type_hint"), "client_secret": f.Get("client_secret")})
 	}
 	return out
@@ -31,7 +29,7 @@ func TestOAuthRevoke(t *testing.T) {
 
 		t.Run("at the provider and here", func(t *testing.T) {
 			id, access, refresh := e.connect(t, "revoked-user")
-			if _, err := e.prov.manager.LoadRefreshToken(ctx, refresh); err != nil {
+			if _, err := e.prov.Manager.LoadRefreshToken(ctx, refresh); err != nil {
 				t.Fatalf("the provider does not know the refresh token it granted: %v", err)
 			}
 			r := a.post("/api/v3.1/connected_accounts/"+id+"/revoke", nil).want(200)
@@ -44,7 +42,7 @@ func TestOAuthRevoke(t *testing.T) {
 			if !slices.Equal(kinds, []string{"refresh_token", "access_token", "credential"}) {
 				t.Errorf("revoked_tokens = %v, want the refresh and access tokens at the provider and the credential here", kinds)
 			}
-			forms := e.prov.revokeForms()
+			forms := revokeForms(e.prov)
 			if len(forms) != 2 || forms[0]["token"] != refresh || forms[0]["token_type_hint"] != "refresh_token" ||
 				forms[1]["token"] != access || forms[1]["token_type_hint"] != "access_token" {
 				t.Fatalf("the provider received %d revocations, want the refresh token then the access token, each with its hint", len(forms))
@@ -53,10 +51,10 @@ func TestOAuthRevoke(t *testing.T) {
 				t.Error("the client secret went in the form; the provider wants HTTP Basic")
 			}
 			// The provider no longer honours either token.
-			if _, err := e.prov.manager.LoadRefreshToken(ctx, refresh); err == nil {
+			if _, err := e.prov.Manager.LoadRefreshToken(ctx, refresh); err == nil {
 				t.Error("the provider still accepts the refresh token")
 			}
-			if _, err := e.prov.manager.LoadAccessToken(ctx, access); err == nil {
+			if _, err := e.prov.Manager.LoadAccessToken(ctx, access); err == nil {
 				t.Error("the provider still accepts the access token")
 			}
 			acc := a.get("/api/v3.1/connected_accounts/" + id).want(200)
@@ -65,12 +63,12 @@ func TestOAuthRevoke(t *testing.T) {
 				t.Error("the revoked account shows a token")
 			}
 			// A second revoke has nothing left to revoke anywhere.
-			n := len(e.prov.revokeForms())
+			n := len(revokeForms(e.prov))
 			again := a.post("/api/v3.1/connected_accounts/"+id+"/revoke", nil).want(200)
 			if got := again.list("revoked_tokens"); len(got) != 0 {
 				t.Errorf("revoking again: revoked_tokens = %v, want []", got)
 			}
-			if len(e.prov.revokeForms()) != n {
+			if len(revokeForms(e.prov)) != n {
 				t.Error("revoking again called the provider")
 			}
 			// Nor does a refresh bring it back.
@@ -79,10 +77,8 @@ func TestOAuthRevoke(t *testing.T) {
 
 		t.Run("provider down: revoked here anyway", func(t *testing.T) {
 			id, _, _ := e.connect(t, "revoked-while-down")
-			e.prov.mu.Lock()
-			e.prov.failRevoke = true
-			e.prov.mu.Unlock()
-			defer func() { e.prov.mu.Lock(); e.prov.failRevoke = false; e.prov.mu.Unlock() }()
+			e.prov.FailRevocations(true)
+			defer e.prov.FailRevocations(false)
 			r := a.post("/api/v3.1/connected_accounts/"+id+"/revoke", nil).want(200)
 			r.eq("connected_account.status", "REVOKED")
 			if got := r.list("revoked_tokens"); len(got) != 1 || got[0] != "credential" {
@@ -97,10 +93,10 @@ func TestOAuthRevoke(t *testing.T) {
 
 		t.Run("another project's key cannot revoke", func(t *testing.T) {
 			id, _, _ := e.connect(t, "other-project-user")
-			n := len(e.prov.revokeForms())
+			n := len(revokeForms(e.prov))
 			a.newProject("elsewhere").post("/api/v3.1/connected_accounts/"+id+"/revoke", nil).want(404)
 			a.get("/api/v3.1/connected_accounts/"+id).want(200).eq("status", "ACTIVE")
-			if len(e.prov.revokeForms()) != n {
+			if len(revokeForms(e.prov)) != n {
 				t.Error("a key of another project made patchbay call the provider's revocation endpoint")
 			}
 		})

@@ -10,23 +10,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4/errors"
-	"github.com/go-oauth2/oauth2/v4/manage"
-	"github.com/go-oauth2/oauth2/v4/models"
-	"github.com/go-oauth2/oauth2/v4/server"
-	"github.com/go-oauth2/oauth2/v4/store"
-
 	"github.com/patchbay-dev/patchbay/internal/outbound"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
+	"github.com/patchbay-dev/patchbay/internal/testoauth"
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
@@ -35,153 +28,8 @@ const (
 	provClientSecret = "prov-client-SECRETVALUE-0001"
 )
 
-// provider is an OAuth 2.0 authorization server that approves or denies
-// every consent by a switch, and records what patchbay sent it.
-type provider struct {
-	*httptest.Server
-	clients *store.ClientStore
-	manager *manage.Manager
-
-	mu         sync.Mutex
-	deny       bool
-	failToken  bool
-	failRevoke bool
-	authorize  []url.Values // query of each authorize request
-	tokenForms []url.Values // form of each token request
-	issued     []string     // access tokens handed out
-	refreshed  []string     // refresh tokens handed out
-	revokes    []url.Values // form of each revocation request
-}
-
-func newProvider(t *testing.T) *provider {
-	t.Helper()
-	p := &provider{clients: store.NewClientStore()}
-	manager := manage.NewDefaultManager()
-	p.manager = manager
-	manager.SetAuthorizeCodeTokenCfg(manage.DefaultAuthorizeCodeTokenCfg)
-	manager.MustTokenStorage(store.NewMemoryTokenStore())
-	manager.MapClientStorage(p.clients)
-	srv := server.NewDefaultServer(manager)
-	srv.Config.ForcePKCE = true
-	srv.SetUserAuthorizationHandler(func(w http.ResponseWriter, r *http.Request) (string, error) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if p.deny {
-			return "", errors.ErrAccessDenied
-		}
-		return "end-user-1", nil
-	})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.authorize = append(p.authorize, r.URL.Query())
-		p.mu.Unlock()
-		if err := srv.HandleAuthorizeRequest(w, r); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		}
-	})
-	mux.HandleFunc("/oauth/token", func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		p.mu.Lock()
-		p.tokenForms = append(p.tokenForms, r.PostForm)
-		fail := p.failToken
-		p.mu.Unlock()
-		if fail {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"error":"invalid_grant","error_description":"the code was refused"}`)
-			return
-		}
-		rec := httptest.NewRecorder()
-		if err := srv.HandleTokenRequest(rec, r); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		var body struct {
-			AccessToken  string `json:"access_token"`
-			RefreshToken string `json:"refresh_token"`
-		}
-		if json.Unmarshal(rec.Body.Bytes(), &body) == nil && body.AccessToken != "" {
-			p.mu.Lock()
-			p.issued = append(p.issued, body.AccessToken)
-			if body.RefreshToken != "" {
-				p.refreshed = append(p.refreshed, body.RefreshToken)
-			}
-			p.mu.Unlock()
-		}
-		for k, vs := range rec.Header() {
-			w.Header()[k] = vs
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-	})
-	// RFC 7009 revocation over the library's token store: the client
-	// authenticates with HTTP Basic; an unknown token is a 200 too.
-	mux.HandleFunc("/oauth/revoke", func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil || r.Method != http.MethodPost {
-			http.Error(w, "a form POST, please", http.StatusBadRequest)
-			return
-		}
-		p.mu.Lock()
-		p.revokes = append(p.revokes, r.PostForm)
-		fail := p.failRevoke
-		p.mu.Unlock()
-		if fail {
-			http.Error(w, "revocation is down", http.StatusServiceUnavailable)
-			return
-		}
-		id, secret, ok := r.BasicAuth()
-		if c, err := p.clients.GetByID(r.Context(), id); !ok || err != nil || c.GetSecret() != secret {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			io.WriteString(w, `{"error":"invalid_client"}`)
-			return
-		}
-		tok := r.PostForm.Get("token")
-		if r.PostForm.Get("token_type_hint") == "refresh_token" {
-			_ = manager.RemoveRefreshToken(r.Context(), tok)
-		} else {
-			_ = manager.RemoveAccessToken(r.Context(), tok)
-		}
-		w.WriteHeader(http.StatusOK)
-	})
-	p.Server = httptest.NewServer(mux)
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *provider) set(deny, failToken bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.deny, p.failToken = deny, failToken
-}
-
-func (p *provider) lastAuthorize() url.Values {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.authorize[len(p.authorize)-1]
-}
-
-func (p *provider) lastTokenForm() url.Values {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.tokenForms) == 0 {
-		return nil
-	}
-	return p.tokenForms[len(p.tokenForms)-1]
-}
-
-func (p *provider) lastIssued() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.issued) == 0 {
-		return ""
-	}
-	return p.issued[len(p.issued)-1]
-}
+// provider is the OAuth 2.0 authorization server of the tests.
+type provider = testoauth.Provider
 
 // browser follows nothing by itself.
 var browser = &http.Client{
@@ -227,13 +75,9 @@ type oauthEnv struct {
 
 func startOAuth(t *testing.T, b testserver.Backend) *oauthEnv {
 	t.Helper()
-	prov := newProvider(t)
+	prov := testoauth.New(t)
 	file := filepath.Join(t.TempDir(), "oauth-apps.json")
-	apps := map[string]any{"github": map[string]any{
-		"client_id": provClientID, "client_secret": provClientSecret, "scopes": []string{"repo", "read:user"},
-		"authorization_url": prov.URL + "/oauth/authorize", "token_url": prov.URL + "/oauth/token",
-		"revocation_url": prov.URL + "/oauth/revoke",
-	}}
+	apps := map[string]any{"github": prov.App(provClientID, provClientSecret, []string{"repo", "read:user"})}
 	data, _ := json.Marshal(apps)
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -244,7 +88,7 @@ func startOAuth(t *testing.T, b testserver.Backend) *oauthEnv {
 	a := start(t, b, opts)
 	a.secret(provClientSecret)
 	// The provider accepts patchbay's callback only.
-	if err := prov.clients.Set(provClientID, &models.Client{ID: provClientID, Secret: provClientSecret, Domain: a.srv.URL}); err != nil {
+	if err := prov.Register(provClientID, provClientSecret, a.srv.URL); err != nil {
 		t.Fatal(err)
 	}
 	r := a.post("/api/v3.1/auth_configs", map[string]any{"toolkit": map[string]any{"slug": "github"},
@@ -276,7 +120,7 @@ func (e *oauthEnv) initiate(t *testing.T, user, callback string) (string, string
 func (e *oauthEnv) toProvider(t *testing.T, link string) *url.URL {
 	t.Helper()
 	authz := hopTo(t, e.a, link)
-	if !strings.HasPrefix(authz.String(), e.prov.URL+"/oauth/authorize?") {
+	if !strings.HasPrefix(authz.String(), e.prov.URL+testoauth.AuthorizePath+"?") {
 		t.Fatalf("the connect link sends the browser to %s, want the provider's authorize URL", authz)
 	}
 	return authz
@@ -315,12 +159,12 @@ func TestOAuthFlow(t *testing.T) {
 				done.Query().Get("connected_account_id") != id || done.Query().Get("status") != "success" || done.Query().Has("error") {
 				t.Errorf("the callback sends the browser to %s, want the developer's callback with the account and success", done)
 			}
-			tok := e.prov.lastIssued()
+			tok := e.prov.LastIssued()
 			if tok == "" {
 				t.Fatal("the provider issued no token")
 			}
 			a.secret(tok)
-			form := e.prov.lastTokenForm()
+			form := e.prov.LastTokenForm()
 			if form.Get("code_verifier") == "" || form.Get("grant_type") != "authorization_code" || form.Get("redirect_uri") != callbackPath {
 				t.Errorf("token request %v: want the code verifier, the authorization_code grant and the same redirect_uri", form)
 			}
@@ -383,8 +227,8 @@ func TestOAuthFlow(t *testing.T) {
 		})
 
 		t.Run("consent denied", func(t *testing.T) {
-			e.prov.set(true, false)
-			defer e.prov.set(false, false)
+			e.prov.Set(true, false)
+			defer e.prov.Set(false, false)
 			id, link := e.initiate(t, "denied-user", "https://app.example/cb")
 			back := hopTo(t, a, e.toProvider(t, link).String())
 			if back.Query().Get("error") != "access_denied" {
@@ -402,8 +246,8 @@ func TestOAuthFlow(t *testing.T) {
 		})
 
 		t.Run("denied without callback", func(t *testing.T) {
-			e.prov.set(true, false)
-			defer e.prov.set(false, false)
+			e.prov.Set(true, false)
+			defer e.prov.Set(false, false)
 			id, link := e.initiate(t, "denied-nocb", "")
 			back := hopTo(t, a, e.toProvider(t, link).String())
 			status, loc, body := hop(t, a, back.String())
@@ -436,8 +280,8 @@ func TestOAuthFlow(t *testing.T) {
 		})
 
 		t.Run("code exchange fails", func(t *testing.T) {
-			e.prov.set(false, true)
-			defer e.prov.set(false, false)
+			e.prov.Set(false, true)
+			defer e.prov.Set(false, false)
 			id, link := e.initiate(t, "exchange-user", "https://app.example/cb")
 			back := hopTo(t, a, e.toProvider(t, link).String())
 			done := hopTo(t, a, back.String())
@@ -467,7 +311,7 @@ func TestOAuthFlow(t *testing.T) {
 				t.Errorf("link flow lands on %s", done)
 			}
 			a.get("/api/v3.1/connected_accounts/"+id).want(200).eq("status", "ACTIVE")
-			a.secret(e.prov.lastIssued())
+			a.secret(e.prov.LastIssued())
 		})
 
 		t.Run("legacy initiate", func(t *testing.T) {
@@ -483,7 +327,7 @@ func TestOAuthFlow(t *testing.T) {
 			if done.Host != "app.example" || done.Path != "/legacy" || done.Query().Get("status") != "success" {
 				t.Errorf("legacy flow lands on %s", done)
 			}
-			a.secret(e.prov.lastIssued())
+			a.secret(e.prov.LastIssued())
 			r = a.post("/api/v1/connectedAccounts", map[string]any{"integrationId": e.ac, "entityId": "legacy-v1", "redirectUri": "https://app.example/v1"}).want(200)
 			r.eq("connectionStatus", "INITIATED")
 			if !strings.HasPrefix(r.str("redirectUrl"), a.srv.URL+"/api/v3.1/connect/") {
