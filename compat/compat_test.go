@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/patchbay-dev/patchbay/internal/testdb"
+	"github.com/patchbay-dev/patchbay/internal/testoauth"
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
@@ -226,6 +227,14 @@ func patchbayEnv() []string {
 func startServer(t *testing.T, bin, dbURL string) *server {
 	t.Helper()
 	fake := startFakeApp(t)
+	// The OAuth flows' provider: a real authorization server in this
+	// process, the managed app of oauthToolkit through the apps file.
+	prov := testoauth.New(t)
+	appsFile := filepath.Join(t.TempDir(), "oauth-apps.json")
+	apps, _ := json.Marshal(map[string]any{oauthToolkit: prov.App(oauthClientID, oauthClientSecret, []string{"read_user", "api"})})
+	if err := os.WriteFile(appsFile, apps, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	dataDir := t.TempDir() // SQLite database and the development root key
 	storage := []string{"--data-dir", dataDir}
 	if dbURL != "" {
@@ -258,7 +267,7 @@ func startServer(t *testing.T, bin, dbURL string) *server {
 	for _, slug := range fakeToolkits {
 		args = append(args, "--upstream-override", slug+"="+fake.srv.URL+"/"+slug)
 	}
-	args = append(args, "--outbound-allow-host", "127.0.0.1")
+	args = append(args, "--outbound-allow-host", "127.0.0.1", "--oauth-apps-file", appsFile)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = patchbayEnv()
 	logs := &syncBuffer{}
@@ -291,6 +300,14 @@ func startServer(t *testing.T, bin, dbURL string) *server {
 	}()
 	t.Cleanup(func() {
 		stopServer(t, cmd, exited)
+		// The OAuth app's secret and every token the provider granted
+		// stay out of the server's log.
+		for _, v := range append(prov.AllTokens(), oauthClientSecret) {
+			if strings.Contains(logs.String(), v) {
+				t.Errorf("the server log carries an OAuth token or the client secret")
+				break
+			}
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -307,6 +324,10 @@ func startServer(t *testing.T, bin, dbURL string) *server {
 	}
 	base := "http://" + addr
 	waitHealthy(t, base+"/healthz", exited, logs)
+	// The provider sends browsers back to this server's callback only.
+	if err := prov.Register(oauthClientID, oauthClientSecret, base); err != nil {
+		t.Fatal(err)
+	}
 
 	return &server{
 		base: base,
@@ -318,6 +339,8 @@ func startServer(t *testing.T, bin, dbURL string) *server {
 			"PATCHBAY_MEMBER_ORG_API_KEY=" + memberOrgKey,
 			"PATCHBAY_FAKE_APP_URL=" + fake.srv.URL,
 			"PATCHBAY_FAKE_APP_TOKEN=" + fake.token,
+			"PATCHBAY_OAUTH_PROVIDER_URL=" + prov.URL,
+			"PATCHBAY_OAUTH_TOOLKIT=" + oauthToolkit,
 		},
 	}
 }
@@ -510,6 +533,14 @@ type syncBuffer = testserver.SyncBuffer
 // each under a path prefix of its slug: --upstream-override
 // github=<fake>/github makes GET /user reach the fake as GET /github/user.
 var fakeToolkits = []string{"github", "serpapi"}
+
+// The OAuth flows connect oauthToolkit through the test provider, as the
+// operator's managed app with these client credentials.
+const (
+	oauthToolkit      = "gitlab"
+	oauthClientID     = "compat-oauth-client"
+	oauthClientSecret = "compat-oauth-SECRET-2f9c41"
+)
 
 // fakeApp stands in for the third-party apps on loopback. It records every
 // request patchbay sends it and answers what the flow scripted. The flows

@@ -27,6 +27,9 @@ const (
 	AuthorizePath = "/oauth/authorize"
 	TokenPath     = "/oauth/token"
 	RevokePath    = "/oauth/revoke"
+	// StatsPath answers what the provider saw, as JSON counts (never a
+	// token), for tests in other processes.
+	StatsPath = "/oauth/_stats"
 )
 
 // Provider is the authorization server. Its end user is always
@@ -115,7 +118,8 @@ func New(tb testing.TB) *Provider {
 		w.Write(rec.Body.Bytes())
 	})
 	// RFC 7009 revocation over the library's token store: the client
-	// authenticates with HTTP Basic; an unknown token is a 200 too.
+	// authenticates with HTTP Basic or in the form (client_secret_post);
+	// an unknown token is a 200 too.
 	mux.HandleFunc(RevokePath, func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil || r.Method != http.MethodPost {
 			http.Error(w, "a form POST, please", http.StatusBadRequest)
@@ -130,6 +134,9 @@ func New(tb testing.TB) *Provider {
 			return
 		}
 		id, secret, ok := r.BasicAuth()
+		if !ok && r.PostForm.Has("client_id") {
+			id, secret, ok = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), true
+		}
 		if c, err := p.clients.GetByID(r.Context(), id); !ok || err != nil || c.GetSecret() != secret {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
@@ -143,6 +150,18 @@ func New(tb testing.TB) *Provider {
 			_ = manager.RemoveAccessToken(r.Context(), tok)
 		}
 		w.WriteHeader(http.StatusOK)
+	})
+	mux.HandleFunc(StatsPath, func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		hints := []string{}
+		for _, f := range p.revokes {
+			hints = append(hints, f.Get("token_type_hint"))
+		}
+		stats := map[string]any{"authorizations": len(p.authorize), "token_requests": len(p.tokenForms), "revocations": hints}
+		p.mu.Unlock()
+		stats["refresh_grants"] = p.RefreshGrants()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(stats)
 	})
 	p.Server = httptest.NewServer(mux)
 	tb.Cleanup(p.Close)
