@@ -39,12 +39,14 @@ const (
 
 // BenchmarkProxy measures what patchbay costs in front of an app. One fast
 // local app (bench/internal/upstream: a fixed 1 KB JSON body, 401 without
-// its bearer token) is called five ways under the same keep-alive load, in
-// alternating rounds (direct, nginx, Go, proxy, execute, direct, …):
-// directly with the token; through nginx (a child process with a generated
-// config injecting the token, HTTP/1.1 keep-alive to the app); through the
-// least Go proxy (bench/internal/goproxy: net/http's server and client and
-// nothing else, the floor of any proxy built on them); through patchbay's
+// its bearer token) is called six ways under the same keep-alive load, in
+// alternating rounds (direct, nginx, the two floors, proxy, execute,
+// direct, …): directly with the token; through nginx (a child process with
+// a generated config injecting the token, HTTP/1.1 keep-alive to the app);
+// through the least Go proxy on net/http (bench/internal/goproxy: its
+// server and client and nothing else, the floor of any proxy built on
+// them, patchbay included) and on valyala/fasthttp
+// (bench/internal/fastproxy, for comparison); through patchbay's
 // proxy (POST /api/v3.1/tools/execute/proxy); and through tool execution
 // (POST /api/v3.1/tools/execute/GITHUB_GET_THE_AUTHENTICATED_USER by
 // user_id). `patchbay serve` runs as a process on SQLite with GitHub's base
@@ -72,7 +74,10 @@ func BenchmarkProxy(b *testing.B) {
 	a := mustStartApp(b, bins.upstream)
 	mustCheckApp(b, a)
 	ngx := mustStartNginx(b, a, *proxyNginxWorkers)
-	gop := MustStart(b, "goproxy", bins.goproxy, "--upstream", a.url(""), "--token", a.token)
+	floors := []*server{
+		MustStart(b, "goproxy", bins.goproxy, "--upstream", a.url(""), "--token", a.token),
+		MustStart(b, "fastproxy", bins.fastproxy, "--upstream", a.url(""), "--token", a.token),
+	}
 	s := mustStartPatchbay(b, bins, *proxyCPUProfile, a, *proxyAccounts, *proxyUsers)
 
 	// One load generator per way, so that each keeps its own connections
@@ -89,13 +94,17 @@ func BenchmarkProxy(b *testing.B) {
 		app      upstreamStats // the app's counters over the same
 	}
 	var ways []*way
-	for _, t := range proxyTargets(a, ngx, gop, s) {
+	for _, t := range proxyTargets(a, ngx, floors, s) {
 		w := &way{proxyTarget: t, g: newLoadgen(*proxyConcurrency)}
 		switch {
 		case t.metric == "nginx":
 			w.pid, w.children = ngx.cmd.Process.Pid, true
-		case t.metric == "goproxy":
-			w.pid = gop.cmd.Process.Pid
+		case floorNames[t.metric] != "":
+			for _, f := range floors {
+				if f.name == t.metric {
+					w.pid = f.cmd.Process.Pid
+				}
+			}
 		case strings.HasPrefix(t.name, "patchbay"):
 			w.pid, w.patchbay = s.pb.cmd.Process.Pid, true
 		}
@@ -217,7 +226,7 @@ func BenchmarkProxy(b *testing.B) {
 	}
 	direct, nginxSum := sums[0], sums[1]
 	var out strings.Builder
-	fmt.Fprintf(&out, "\nBenchmarkProxy: GET /x of a local app (%d-byte JSON, bearer token checked), five ways, on loopback, %d CPUs shared by all\n", len(a.body), runtime.NumCPU())
+	fmt.Fprintf(&out, "\nBenchmarkProxy: GET /x of a local app (%d-byte JSON, bearer token checked), six ways, on loopback, %d CPUs shared by all\n", len(a.body), runtime.NumCPU())
 	fmt.Fprintf(&out, "patchbay on SQLite with %d other connected accounts (%d users; GitHub and four API-key toolkits), seeded through the API in %v; nginx with worker_processes %s (%d workers)\n",
 		s.others, s.users, s.seeded.Round(time.Millisecond), *proxyNginxWorkers, len(procChildren(ngx.cmd.Process.Pid)))
 	fmt.Fprintf(&out, "concurrency %d (keep-alive connections, one load generator per way), %d rounds of %v (each after %v warm-up) per way, alternating; medians:\n",
@@ -276,7 +285,7 @@ func BenchmarkProxy(b *testing.B) {
 		}
 		// Under the load, latency is mostly queueing for the two cores:
 		// reported, not a target.
-		fmt.Fprintf(&out, "  %-16s adds %5.0f µs to the p50 (%+.0f µs to the p99) at concurrency %d, the machine saturated (the Go proxy: %+.0f µs)\n",
+		fmt.Fprintf(&out, "  %-16s adds %5.0f µs to the p50 (%+.0f µs to the p99) at concurrency %d, the machine saturated (the net/http floor: %+.0f µs)\n",
 			w.name, sums[i].p50-direct.p50, sums[i].p99-direct.p99, *proxyConcurrency, sums[2].p50-direct.p50)
 		b.ReportMetric(sums[i].p50-direct.p50, w.metric+"_loaded_added_p50_µs")
 	}
@@ -285,7 +294,8 @@ func BenchmarkProxy(b *testing.B) {
 			continue
 		}
 		ratio := sums[i].rps / nginxSum.rps
-		target("%-16s throughput %.3f× nginx's (the Go proxy's: %.3f×); target ≥ %.1f×", ratio >= proxyRatioTarget, w.name, ratio, sums[2].rps/nginxSum.rps, proxyRatioTarget)
+		target("%-16s throughput %.3f× nginx's (net/http floor %.3f×, fasthttp floor %.3f×); target ≥ %.1f×", ratio >= proxyRatioTarget, w.name, ratio,
+			sums[2].rps/nginxSum.rps, sums[3].rps/nginxSum.rps, proxyRatioTarget)
 		b.ReportMetric(ratio, w.metric+"/nginx")
 	}
 	peak := max(pbMem.HWM, peakRSS)
@@ -306,7 +316,7 @@ func BenchmarkProxy(b *testing.B) {
 	fmt.Fprintf(&out, "  keep-alive to the app: for patchbay's calls (the checks, then its rounds with warm-ups) the app accepted %d TCP connections for %d requests, at concurrency %d (proxy and execute share patchbay's pool)\n",
 		pbAccepted, pbRequests, *proxyConcurrency)
 	summary := fmt.Sprintf("BenchmarkProxy: targets met: %d of %d; patchbay proxy %.0f req/s (%.3f× nginx), +%.0f µs p50 over direct",
-		met, total, sums[3].rps, sums[3].rps/nginxSum.rps, sums[3].p50-direct.p50)
+		met, total, sums[2+len(floors)].rps, sums[2+len(floors)].rps/nginxSum.rps, sums[2+len(floors)].p50-direct.p50)
 	fmt.Fprintf(&out, "  %s\n", summary)
 	out.WriteString(profileNote)
 	// Other work on the machine skews every way's figures; the 1-minute

@@ -35,7 +35,8 @@ type proxyBins struct {
 	patchbay string // the patchbay command
 	upstream string // bench/internal/upstream
 	pbprof   string // bench/internal/pbprof, "" unless asked for
-	goproxy  string // bench/internal/goproxy
+	goproxy   string // bench/internal/goproxy
+	fastproxy string // bench/internal/fastproxy
 }
 
 // mustBuildProxy compiles the patchbay command and the fake app, and
@@ -44,7 +45,7 @@ func mustBuildProxy(tb testing.TB, profiled bool) proxyBins {
 	tb.Helper()
 	dir := tb.TempDir()
 	pkgs := []string{"github.com/patchbay-dev/patchbay/cmd/patchbay", "github.com/patchbay-dev/patchbay/bench/internal/upstream",
-		"github.com/patchbay-dev/patchbay/bench/internal/goproxy"}
+		"github.com/patchbay-dev/patchbay/bench/internal/goproxy", "github.com/patchbay-dev/patchbay/bench/internal/fastproxy"}
 	if profiled {
 		pkgs = append(pkgs, "github.com/patchbay-dev/patchbay/bench/internal/pbprof")
 	}
@@ -52,7 +53,8 @@ func mustBuildProxy(tb testing.TB, profiled bool) proxyBins {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
-	bins := proxyBins{patchbay: filepath.Join(dir, "patchbay"), upstream: filepath.Join(dir, "upstream"), goproxy: filepath.Join(dir, "goproxy")}
+	bins := proxyBins{patchbay: filepath.Join(dir, "patchbay"), upstream: filepath.Join(dir, "upstream"), goproxy: filepath.Join(dir, "goproxy"),
+		fastproxy: filepath.Join(dir, "fastproxy")}
 	if profiled {
 		bins.pbprof = filepath.Join(dir, "pbprof")
 	}
@@ -318,7 +320,7 @@ type proxyTarget struct {
 
 // proxyTargets are the four ways, in the order of the table; nginx is
 // left out when n is nil.
-func proxyTargets(a *app, n *nginx, g *server, s *proxySetup) []proxyTarget {
+func proxyTargets(a *app, n *nginx, floors []*server, s *proxySetup) []proxyTarget {
 	bearer := http.Header{"Authorization": {"Bearer " + a.token}}
 	pbHeader := http.Header{"X-Api-Key": {s.key}, "Content-Type": {"application/json"}}
 	proxyBody, _ := json.Marshal(map[string]any{"connected_account_id": s.accountID, "endpoint": "/x", "method": "GET", "parameters": []any{}})
@@ -327,8 +329,8 @@ func proxyTargets(a *app, n *nginx, g *server, s *proxySetup) []proxyTarget {
 	if n != nil {
 		ts = append(ts, proxyTarget{name: "nginx", metric: "nginx", method: "GET", url: "http://" + n.addr + "/x", unwrap: asIs})
 	}
-	if g != nil {
-		ts = append(ts, proxyTarget{name: "Go net/http proxy", metric: "goproxy", method: "GET", url: g.url("/x"), unwrap: asIs})
+	for _, f := range floors {
+		ts = append(ts, proxyTarget{name: floorNames[f.name], metric: f.name, method: "GET", url: f.url("/x"), unwrap: asIs})
 	}
 	return append(ts,
 		proxyTarget{name: "patchbay proxy", metric: "proxy", method: "POST", url: s.pb.url("/api/v3.1/tools/execute/proxy"),
@@ -337,6 +339,9 @@ func proxyTargets(a *app, n *nginx, g *server, s *proxySetup) []proxyTarget {
 			header: pbHeader, body: execBody, unwrap: unwrapExecute},
 	)
 }
+
+// floorNames are the table's names of the floor proxies, by command.
+var floorNames = map[string]string{"goproxy": "Go net/http proxy", "fastproxy": "fasthttp proxy"}
 
 func asIs(body []byte) ([]byte, error) { return body, nil }
 
