@@ -32,9 +32,9 @@ const proxyUser = "bench-user"
 
 // proxyBins are the programs BenchmarkProxy runs.
 type proxyBins struct {
-	patchbay string // the patchbay command
-	upstream string // bench/internal/upstream
-	pbprof   string // bench/internal/pbprof, "" unless asked for
+	patchbay  string // the patchbay command
+	upstream  string // bench/internal/upstream
+	pbprof    string // bench/internal/pbprof, "" unless asked for
 	goproxy   string // bench/internal/goproxy
 	fastproxy string // bench/internal/fastproxy
 }
