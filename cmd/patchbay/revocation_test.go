@@ -52,7 +52,7 @@ func probe(hc *http.Client, base, key string) (int, error) {
 	return res.StatusCode, nil
 }
 
-func mustProbe(t *testing.T, hc *http.Client, base, key string) bool {
+func mustProbe(t testing.TB, hc *http.Client, base, key string) bool {
 	t.Helper()
 	st, err := probe(hc, base, key)
 	if err != nil {
