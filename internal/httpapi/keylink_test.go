@@ -475,3 +475,58 @@ func TestKeyLinkSchemes(t *testing.T) {
 			v3err(400, "callback_url")
 	})
 }
+
+// TestKeyLinkRaces: concurrent submissions of one form make one
+// connection; a disabled auth config and an OAuth2 link take no form.
+func TestKeyLinkRaces(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testserver.Backend) {
+		e := startKeyLinks(t, b)
+		a := e.a
+		id, link := e.link(t, e.ac, "race-user", "https://app.example/cb")
+		csrf := csrfOf(t, e.open(t, link))
+		form := url.Values{"csrf": {csrf}, "subdomain": {"acme"}, "generic_api_key": {fdRightKey}}
+		const n = 6
+		statuses := make(chan int, n)
+		start := make(chan struct{})
+		for range n {
+			go func() {
+				<-start
+				statuses <- e.submit(t, link, form).status
+			}()
+		}
+		close(start)
+		counts := map[int]int{}
+		for range n {
+			counts[<-statuses]++
+		}
+		eq(t, "answers to concurrent submissions", counts, map[int]int{http.StatusSeeOther: 1, http.StatusGone: n - 1})
+		a.get("/api/v3.1/connected_accounts/"+id).want(200).eq("status", "ACTIVE")
+		events, err := a.srv.Store.ListAudit(context.Background(), a.srv.Org.ID, a.projectID, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		authorized := 0
+		for _, ev := range events {
+			if ev.TargetID == id && ev.Action == patchbay.ActionConnectionAuthorize {
+				authorized++
+			}
+		}
+		eq(t, "authorize audits", authorized, 1)
+
+		// The auth config turned off after the link was made: no form.
+		id2, link2 := e.link(t, e.ac, "paused-user", "")
+		a.patch("/api/v3.1/auth_configs/"+e.ac+"/DISABLED", nil).want(200)
+		wantPage(t, "a link of a disabled auth config", e.open(t, link2), 409, "turned this connection off")
+		wantPage(t, "a form to a disabled auth config", e.submit(t, link2, form), 409, "turned this connection off")
+		a.get("/api/v3.1/connected_accounts/"+id2).want(200).eq("status", "INITIATED")
+	})
+}
+
+func TestKeyLinkFormToOAuthLink(t *testing.T) {
+	e := startOAuth(t, testserver.SQLite)
+	k := &keyLinkEnv{a: e.a}
+	_, link := e.initiate(t, "oauth-form-user", "https://app.example/cb")
+	wantPage(t, "a form sent to an OAuth2 link", k.submit(t, link, url.Values{"csrf": {"x"}, "access_token": {"y"}}), 405, "OAuth2")
+	// The link still opens the provider's consent.
+	e.toProvider(t, link)
+}

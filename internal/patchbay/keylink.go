@@ -120,7 +120,7 @@ func keyLinkPage(status int, msg string) *OAuthPage { return oauthPage(status, m
 func (s *Service) openKeyLink(ctx context.Context, f *OAuthFlow) (*keyLink, *OAuthPage) {
 	switch {
 	case f.UsedAt != nil:
-		return nil, keyLinkPage(410, "This connect link was already used. Ask the application that sent you here for a new one.")
+		return nil, keyLinkPage(410, msgLinkUsed)
 	case !s.now().Before(f.LinkExpiresAt):
 		return nil, keyLinkPage(410, "This connect link has expired. Ask the application that sent you here for a new one.")
 	}
@@ -129,7 +129,17 @@ func (s *Service) openKeyLink(ctx context.Context, f *OAuthFlow) (*keyLink, *OAu
 		return nil, oauthPage(404, "This connect link is not valid.")
 	}
 	if rec.Status != StatusInitiated {
+		if s.usedSince(ctx, f) {
+			return nil, keyLinkPage(410, msgLinkUsed)
+		}
 		return nil, keyLinkPage(409, "This connection is no longer waiting for credentials.")
+	}
+	ac, err := s.store.GetAuthConfig(ctx, f.ProjectID, rec.AuthConfigID)
+	if err != nil {
+		return nil, oauthPage(404, "This connect link is not valid.")
+	}
+	if ac.Disabled {
+		return nil, keyLinkPage(409, "The application that sent you here has turned this connection off for now; ask it again later.")
 	}
 	tk, sc, err := s.schemeFor(rec.Toolkit, rec.Mode)
 	if err != nil {
@@ -138,9 +148,19 @@ func (s *Service) openKeyLink(ctx context.Context, f *OAuthFlow) (*keyLink, *OAu
 	return &keyLink{f: f, ca: rec.ConnectedAccount, tk: tk, sc: sc}, nil
 }
 
+// usedSince reports whether a link read unused has been used since (by a
+// concurrent submission).
+func (s *Service) usedSince(ctx context.Context, f *OAuthFlow) bool {
+	again, err := s.store.OAuthFlowByLink(ctx, f.LinkHash)
+	return err == nil && again.UsedAt != nil
+}
+
 // form builds the page of a key link.
 func (s *Service) form(ctx context.Context, k *keyLink, problem string, values map[string]string, invalid map[string]bool) *OAuthPage {
 	csrf, err := s.linkCSRF(ctx, k.f)
+	if err != nil && s.usedSince(ctx, k.f) {
+		return keyLinkPage(410, msgLinkUsed)
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "connect link csrf", "connected_account", k.f.AccountID, "err", err)
 		return oauthPage(503, "patchbay could not open this connect link; try again.")
@@ -151,6 +171,9 @@ func (s *Service) form(ctx context.Context, k *keyLink, problem string, values m
 			Secret: fd.Secret, Required: fd.Required, Pattern: fd.Pattern, Invalid: invalid[fd.Name]}
 		if !fd.Secret {
 			ff.Value = values[fd.Name]
+			if _, sent := values[fd.Name]; !sent && fd.Default != nil {
+				ff.Value = *fd.Default
+			}
 		}
 		form.Fields = append(form.Fields, ff)
 	}
@@ -219,6 +242,9 @@ func (s *Service) SubmitConnectLink(ctx context.Context, token string, sub KeyLi
 		return page
 	}
 	want, err := s.linkCSRF(ctx, f)
+	if err != nil && s.usedSince(ctx, f) {
+		return keyLinkPage(410, msgLinkUsed)
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "connect link csrf", "connected_account", f.AccountID, "err", err)
 		return oauthPage(503, "patchbay could not check this form; try again.")
@@ -293,7 +319,7 @@ func (s *Service) SubmitConnectLink(ctx context.Context, token string, sub KeyLi
 	}
 	switch {
 	case errors.Is(err, errLinkUsed) || ErrorCode(err) == ECONFLICT:
-		return keyLinkPage(410, "This connect link was already used. Ask the application that sent you here for a new one.")
+		return keyLinkPage(410, msgLinkUsed)
 	case err != nil:
 		s.log.ErrorContext(ctx, "connect link save", "connected_account", f.AccountID, "err", err)
 		return oauthPage(503, "patchbay could not save the connection; try again.")
@@ -305,6 +331,8 @@ func (s *Service) SubmitConnectLink(ctx context.Context, token string, sub KeyLi
 }
 
 var errLinkUsed = errors.New("connect link used already")
+
+const msgLinkUsed = "This connect link was already used. Ask the application that sent you here for a new one."
 
 func joinAnd(names []string) string {
 	switch len(names) {
