@@ -8,6 +8,8 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"html"
 	"io"
@@ -175,6 +177,61 @@ func catalogScheme(t *testing.T, slug string, mode patchbay.AuthMode) *patchbay.
 		t.Fatalf("%s has no %s scheme", slug, mode)
 	}
 	return sc
+}
+
+// databaseHolds returns those of needles that the server's database holds
+// in clear (or hex-encoded, as PostgreSQL shows bytea): anywhere in the
+// SQLite file and its WAL, or in any row of any table of the PostgreSQL
+// schema.
+func databaseHolds(t *testing.T, a *api, b testserver.Backend, needles ...string) []string {
+	t.Helper()
+	var hay []byte
+	switch b {
+	case testserver.SQLite:
+		for _, suffix := range []string{"", "-wal"} {
+			raw, _ := os.ReadFile(a.srv.DSN + suffix)
+			hay = append(hay, raw...)
+		}
+		if len(hay) == 0 {
+			t.Fatalf("no SQLite database at %s", a.srv.DSN)
+		}
+	case testserver.Postgres:
+		db, err := sql.Open("pgx", a.srv.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tables []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			tables = append(tables, name)
+		}
+		rows.Close()
+		if len(tables) < 5 {
+			t.Fatalf("the schema has %d tables: %v", len(tables), tables)
+		}
+		for _, tbl := range tables {
+			var dump string
+			if err := db.QueryRow(`SELECT coalesce(string_agg(t::text, E'\n'), '') FROM "` + tbl + `" t`).Scan(&dump); err != nil {
+				t.Fatalf("dump %s: %v", tbl, err)
+			}
+			hay = append(hay, dump...)
+		}
+	}
+	var out []string
+	for _, n := range needles {
+		if bytes.Contains(hay, []byte(n)) || bytes.Contains(hay, []byte(hex.EncodeToString([]byte(n)))) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func wantPage(t *testing.T, what string, p page, status int, parts ...string) {
@@ -352,15 +409,11 @@ func TestKeyLink(t *testing.T) {
 			if _, err := a.srv.Store.GetSecret(ctx, patchbay.SecretRef{ProjectID: a.projectID, Record: id, Field: "connect_link_csrf"}); patchbay.ErrorCode(err) != patchbay.ENOTFOUND {
 				t.Errorf("the used link's CSRF token is still stored: %v", err)
 			}
-			if b == testserver.SQLite {
-				for _, suffix := range []string{"", "-wal"} {
-					raw, _ := os.ReadFile(a.srv.DSN + suffix)
-					for _, leak := range []string{fdRightKey, fdWrongKey, csrf, strings.TrimPrefix(link, a.srv.URL+"/api/v3.1/connect/")} {
-						if bytes.Contains(raw, []byte(leak)) {
-							t.Errorf("the database file%s holds a key, a CSRF or a link token in clear", suffix)
-						}
-					}
-				}
+			if len(databaseHolds(t, a, b, "key-user")) != 1 {
+				t.Error("the database scan misses the user id, which is stored in clear: it would miss a secret too")
+			}
+			for _, leak := range databaseHolds(t, a, b, fdRightKey, fdWrongKey, csrf, strings.TrimPrefix(link, a.srv.URL+"/api/v3.1/connect/")) {
+				t.Errorf("the database holds %q in clear", leak)
 			}
 
 			// Audited as the member who asked for the link, from the end
