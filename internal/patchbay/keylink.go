@@ -47,7 +47,6 @@ type FormField struct {
 	Description string
 	Secret      bool // a password input; its value is never sent back
 	Required    bool
-	Pattern     string
 	// Value re-fills a non-secret field after a refused submission.
 	Value string
 	// Invalid marks the field a problem is about.
@@ -168,7 +167,7 @@ func (s *Service) form(ctx context.Context, k *keyLink, problem string, values m
 	form := &ConnectForm{Toolkit: k.tk.Name, Mode: k.sc.Mode, CSRF: csrf, ExpiresAt: k.f.LinkExpiresAt, Problem: problem}
 	for _, fd := range k.sc.FieldsFor(ScopeConnection) {
 		ff := FormField{Name: fd.Name, Label: orDefault(fd.DisplayName, fd.Name), Description: fd.Description,
-			Secret: fd.Secret, Required: fd.Required, Pattern: fd.Pattern, Invalid: invalid[fd.Name]}
+			Secret: fd.Secret, Required: fd.Required, Invalid: invalid[fd.Name]}
 		if !fd.Secret {
 			ff.Value = values[fd.Name]
 			if _, sent := values[fd.Name]; !sent && fd.Default != nil {
