@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/patchbay-dev/patchbay/internal/httpserver"
@@ -60,6 +61,17 @@ func connectHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src "+connectStyleHash+"; base-uri 'none'; frame-ancestors 'none'")
 }
 
+// formAction is the form-action source list of a key link's page: the
+// form posts to patchbay, which redirects to the callback's origin, and
+// browsers check redirects of a form submission against it too.
+func formAction(callbackURL string) string {
+	out := "'self'"
+	if u, err := url.Parse(callbackURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		out += " " + u.Scheme + "://" + u.Host
+	}
+	return out
+}
+
 // writeConnectForm renders a key link's form with p's status.
 func writeConnectForm(w http.ResponseWriter, p *patchbay.OAuthPage) {
 	var buf bytes.Buffer
@@ -68,7 +80,9 @@ func writeConnectForm(w http.ResponseWriter, p *patchbay.OAuthPage) {
 		http.Error(w, "patchbay could not show this page; try again.", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; form-action "+formAction(p.Form.CallbackURL))
+	h.Set("Content-Type", "text/html; charset=utf-8")
 	status := p.Status
 	if status == 0 {
 		status = http.StatusOK

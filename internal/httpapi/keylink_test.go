@@ -275,7 +275,7 @@ func TestKeyLink(t *testing.T) {
 				}
 			}
 			csp := p.header.Get("Content-Security-Policy")
-			for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'"} {
+			for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'self' https://app.example"} {
 				if !strings.Contains(csp, want) {
 					t.Errorf("Content-Security-Policy %q lacks %s", csp, want)
 				}

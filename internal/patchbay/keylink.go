@@ -38,6 +38,9 @@ type ConnectForm struct {
 	ExpiresAt time.Time
 	// Problem says what was wrong with the submission, "" on first view.
 	Problem string
+	// CallbackURL is where an accepted form sends the browser ("" for
+	// nowhere), for the page's form-action policy.
+	CallbackURL string
 }
 
 // FormField is one input of a ConnectForm, from the catalog.
@@ -164,7 +167,7 @@ func (s *Service) form(ctx context.Context, k *keyLink, problem string, values m
 		s.log.ErrorContext(ctx, "connect link csrf", "connected_account", k.f.AccountID, "err", err)
 		return oauthPage(503, "patchbay could not open this connect link; try again.")
 	}
-	form := &ConnectForm{Toolkit: k.tk.Name, Mode: k.sc.Mode, CSRF: csrf, ExpiresAt: k.f.LinkExpiresAt, Problem: problem}
+	form := &ConnectForm{Toolkit: k.tk.Name, Mode: k.sc.Mode, CSRF: csrf, ExpiresAt: k.f.LinkExpiresAt, Problem: problem, CallbackURL: k.f.CallbackURL}
 	for _, fd := range k.sc.FieldsFor(ScopeConnection) {
 		ff := FormField{Name: fd.Name, Label: orDefault(fd.DisplayName, fd.Name), Description: fd.Description,
 			Secret: fd.Secret, Required: fd.Required, Invalid: invalid[fd.Name]}
