@@ -28,16 +28,22 @@ func oauthStart(r *http.Request, callbackURL *string) patchbay.OAuthStart {
 	return st
 }
 
-// writeOAuthPage sends the browser on, or shows a plain page. Neither
-// carries a token: the link and the state are single use, and the page
-// text is the domain's fixed message.
+// writeOAuthPage sends the browser on, or shows a key link's form, or a
+// plain page. None carries a token or a credential: the link and the state
+// are single use, the page text is the domain's fixed message, and the form
+// never holds a secret value.
 func writeOAuthPage(w http.ResponseWriter, r *http.Request, p *patchbay.OAuthPage) {
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if p.Redirect != "" {
+	connectHeaders(h)
+	switch {
+	case p.Redirect != "" && p.SeeOther:
+		http.Redirect(w, r, p.Redirect, http.StatusSeeOther)
+		return
+	case p.Redirect != "":
 		http.Redirect(w, r, p.Redirect, http.StatusFound)
+		return
+	case p.Form != nil:
+		writeConnectForm(w, p)
 		return
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -69,12 +75,14 @@ type linkRequest struct {
 	Labels       []string `json:"labels"`
 	Experimental any      `json:"experimental"`
 	// ConnectionData is accepted and ignored: the end user gives the
-	// credentials at the provider.
+	// credentials at the provider, or on patchbay's hosted form.
 	ConnectionData any `json:"connection_data"`
 }
 
-// createLink: POST /connected_accounts/link, a connect link for an OAuth2
-// auth config.
+// createLink: POST /connected_accounts/link, a connect link: for an OAuth2
+// auth config the provider's consent, for an API key, bearer token or
+// basic one patchbay's hosted form (GET /connect/{token}). The account is
+// INITIATED until the end user completes it.
 func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	var req linkRequest
 	if err := decodeJSON(r, &req, false); err != nil {
@@ -84,7 +92,7 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n := patchbay.NewConnection{AuthConfigID: acID, Labels: req.Labels, Mode: patchbay.AuthOAuth2, OAuth: oauthStart(r, req.CallbackURL)}
+	n := patchbay.NewConnection{AuthConfigID: acID, Labels: req.Labels, Link: true, OAuth: oauthStart(r, req.CallbackURL)}
 	if req.UserID != nil {
 		n.UserID = *req.UserID
 	}
@@ -95,8 +103,8 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ca.Link == nil { // cannot happen for an OAuth2 scheme without a token
-		return errorf(patchbay.EINVALID, "Connect links are offered for OAuth2 auth configs.")
+	if ca.Link == nil { // cannot happen: Connect answers a link or an error
+		return errorf(patchbay.EINVALID, "Connect links are offered for OAuth2, API key, bearer token and basic auth configs.")
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"link_token": ca.Link.Token, "redirect_url": ca.Link.URL,

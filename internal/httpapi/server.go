@@ -23,6 +23,10 @@ type Config struct {
 	Renders *httpserver.RenderCache
 }
 
+// ConnectFormsPerMinute limits connect form submissions per client
+// address: each may ask the app to check a credential.
+const ConnectFormsPerMinute = 30
+
 // DefaultRenderBytes is the size of the render cache New makes when Config
 // brings none.
 const DefaultRenderBytes = 32 << 20
@@ -34,6 +38,8 @@ type Server struct {
 	svc   *patchbay.Service
 	log   *slog.Logger
 	leaks *httpserver.Limiter
+	// linkPosts limits connect form submissions per client address.
+	linkPosts *httpserver.Limiter
 	// toolkitJSON caches each toolkit's encoded v3.1 object by slug.
 	toolkitJSON sync.Map
 	// renders keeps rendered reads under their data's version.
@@ -61,6 +67,7 @@ func New(cfg Config) *Server {
 		perMinute = 10
 	}
 	s.leaks = httpserver.NewLimiter(perMinute, now)
+	s.linkPosts = httpserver.NewLimiter(ConnectFormsPerMinute, now)
 	return s
 }
 
@@ -161,6 +168,7 @@ func (s *Server) v3Surface() *httpserver.Surface {
 	project("POST", "/connected_accounts", s.createConnection)
 	project("POST", "/connected_accounts/link", s.createLink)
 	v3("GET", "/connect/{token}", s.openConnectLink)
+	v3("POST", "/connect/{token}", s.submitConnectLink)
 	v3("GET", "/toolkits/auth/callback", s.oauthCallback)
 	project("GET", "/connected_accounts", s.listConnections)
 	project("GET", "/connected_accounts/{id}", s.getConnection)

@@ -41,8 +41,9 @@ type ConnectedAccount struct {
 	Labels       []string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
-	// Link, set only by Connect for an OAuth2 flow (and never stored), is
-	// where the end user goes to authorize the connection.
+	// Link, set only by Connect for an OAuth2 flow or a key link (and
+	// never stored), is where the end user goes to authorize the
+	// connection or enter its credentials.
 	Link *ConnectLink
 }
 
@@ -113,8 +114,13 @@ type NewConnection struct {
 	// a second ACTIVE account for the same user and auth config an error.
 	Exclusive bool
 	// OAuth begins an OAuth2 flow when the scheme is OAuth2 and no token
-	// is imported.
+	// is imported; its origin and callback URL also serve a key link.
 	OAuth OAuthStart
+	// Link asks for a connect link (the link endpoint): for an OAuth2
+	// scheme the authorization, for a key-based one (API key, bearer
+	// token, basic) patchbay's hosted form. Values are ignored: the end
+	// user gives the credentials.
+	Link bool
 }
 
 // ValidateUserID checks an end-user id: 1 to 256 printable characters.
@@ -171,15 +177,25 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 	if err != nil {
 		return nil, err
 	}
-	creds, err := checkFields(tk, sc, ScopeConnection, n.Values)
-	if err != nil {
+	var creds map[string]string
+	if n.Link && sc.Mode.UserSupplied() {
+		creds = map[string]string{}
+	} else if creds, err = checkFields(tk, sc, ScopeConnection, n.Values); err != nil {
 		return nil, err
 	}
 	// An OAuth connection is made by the OAuth flow, or by importing a
-	// token obtained elsewhere (its access_token field).
+	// token obtained elsewhere (its access_token field); a key-based one
+	// asked for by link, by the end user on patchbay's form.
 	var flow *OAuthFlow
 	var link *ConnectLink
-	if !sc.Mode.UserSupplied() && creds[FieldAccessToken] == "" {
+	var csrf string
+	if n.Link && sc.Mode.UserSupplied() {
+		if flow, link, csrf, err = s.startKeyLink(p, ac, sc, n); err != nil {
+			return nil, err
+		}
+	} else if n.Link && sc.Mode != AuthOAuth2 {
+		return nil, Errorf(EINVALID, "Connect links are offered for OAuth2, API key, bearer token and basic auth configs; auth config %s uses %s.", ac.ID, sc.Mode)
+	} else if !sc.Mode.UserSupplied() && creds[FieldAccessToken] == "" {
 		if sc.Mode != AuthOAuth2 {
 			return nil, Errorf(EINVALID, "Connections through %s auth configs are not offered yet; use an API key, bearer token, basic or OAuth2 scheme.", sc.Mode)
 		}
@@ -221,6 +237,12 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 	if err != nil {
 		return nil, err
 	}
+	var csrfSealed StoredSecret
+	if csrf != "" {
+		if csrfSealed, err = s.sealMap(SecretRef{ProjectID: projectID, Record: ca.ID, Field: fieldLinkCSRF}, map[string]string{"csrf": csrf}); err != nil {
+			return nil, err
+		}
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if n.Exclusive {
 			// Checked under a lock on the auth config, so two concurrent
@@ -246,6 +268,11 @@ func (s *Service) Connect(ctx context.Context, p *Principal, n NewConnection) (*
 		if flow != nil {
 			flow.AccountID = ca.ID
 			if err := tx.CreateOAuthFlow(ctx, flow); err != nil {
+				return err
+			}
+		}
+		if csrf != "" {
+			if err := tx.PutSecret(ctx, csrfSealed); err != nil {
 				return err
 			}
 		}

@@ -186,6 +186,9 @@ type OAuthStore interface {
 	// UseOAuthState marks the flow with that state used; false when it
 	// was used already.
 	UseOAuthState(ctx context.Context, stateHash string, at time.Time) (bool, error)
+	// UseConnectLink marks the flow with that link used (a key link's
+	// form was accepted); false when it was used already.
+	UseConnectLink(ctx context.Context, linkHash string, at time.Time) (bool, error)
 }
 
 // ConnectLink is where the end user goes to connect an OAuth2 account.
@@ -293,31 +296,27 @@ func (s *Service) startOAuth(ctx context.Context, p *Principal, ac *AuthConfig, 
 	if n.OAuth.Origin == "" || !httpURL(n.OAuth.Origin) {
 		return nil, nil, Errorf(EINVALID, "OAuth2 connections need patchbay's public origin, which this request did not give.")
 	}
-	if cb := n.OAuth.CallbackURL; cb != "" && (!httpURL(cb) || len(cb) > 2048) {
-		return nil, nil, Errorf(EINVALID, "callback_url must be an absolute http(s) URL of at most 2048 characters.")
-	}
-	redirect := req.RedirectURI
-	if redirect == "" {
-		redirect = strings.TrimSuffix(n.OAuth.Origin, "/") + CallbackPath
-	}
-	tok, err := s.randomToken(32)
+	f, link, err := s.newLink(p, ac, n)
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.now()
-	f := &OAuthFlow{ProjectID: ac.ProjectID, OrgID: p.OrgID, ActorID: p.Member.ID, ActorKey: p.Credential.ID,
-		LinkHash: HashToken(tok), LinkExpiresAt: now.Add(ConnectLinkTTL), CallbackURL: n.OAuth.CallbackURL,
-		RedirectURI: redirect, CreatedAt: now}
-	link := &ConnectLink{Token: tok, URL: strings.TrimSuffix(n.OAuth.Origin, "/") + ConnectPath + tok, ExpiresAt: f.LinkExpiresAt}
+	f.RedirectURI = req.RedirectURI
+	if f.RedirectURI == "" {
+		f.RedirectURI = strings.TrimSuffix(n.OAuth.Origin, "/") + CallbackPath
+	}
 	return f, link, nil
 }
 
-// OAuthPage is where a browser-facing OAuth step sends the browser:
-// Redirect, or (with no place to go) a plain page with Status and Message.
+// OAuthPage is where a browser-facing connect step sends the browser:
+// Redirect, or (with no place to go) a plain page with Status and Message,
+// or a key link's form (Form, with Status).
 type OAuthPage struct {
 	Redirect string
+	// SeeOther asks for a 303 (the answer to a form's POST) instead of 302.
+	SeeOther bool
 	Status   int
 	Message  string
+	Form     *ConnectForm
 }
 
 func oauthPage(status int, msg string) *OAuthPage { return &OAuthPage{Status: status, Message: msg} }
@@ -326,16 +325,18 @@ func oauthPage(status int, msg string) *OAuthPage { return &OAuthPage{Status: st
 // fresh single-use state and PKCE verifier for the flow and answers the
 // provider's authorization URL. The link token is the only credential.
 func (s *Service) OpenConnectLink(ctx context.Context, token string) *OAuthPage {
-	if token == "" || len(token) > 128 {
-		return oauthPage(404, "This connect link is not valid.")
+	f, page := s.lookupLink(ctx, token)
+	if page != nil {
+		return page
 	}
-	f, err := s.store.OAuthFlowByLink(ctx, HashToken(token))
+	if f.KeyLink() {
+		k, page := s.openKeyLink(ctx, f)
+		if page != nil {
+			return page
+		}
+		return s.form(ctx, k, "", nil, nil)
+	}
 	switch {
-	case ErrorCode(err) == ENOTFOUND:
-		return oauthPage(404, "This connect link is not valid.")
-	case err != nil:
-		s.log.ErrorContext(ctx, "connect link lookup", "err", err)
-		return oauthPage(503, "patchbay could not open this connect link; try again.")
 	case f.UsedAt != nil:
 		return s.finish(f, "", "link_used", "This connect link was used already.")
 	case !s.now().Before(f.LinkExpiresAt):
@@ -506,6 +507,11 @@ func (s *Service) exchange(ctx context.Context, f *OAuthFlow, code string) (*OAu
 // settle moves the flow's account, if still INITIATED, to status, with
 // more work in the same transaction, and audits it as the initiator.
 func (s *Service) settle(ctx context.Context, f *OAuthFlow, status ConnectionStatus, reason string, more func(tx Store) error) error {
+	return s.settleWith(ctx, f, status, reason, "", more)
+}
+
+// settleWith is settle recording the client address ip in the audit.
+func (s *Service) settleWith(ctx context.Context, f *OAuthFlow, status ConnectionStatus, reason, ip string, more func(tx Store) error) error {
 	return s.store.InTx(ctx, func(tx Store) error {
 		rec, err := tx.GetConnectedAccount(ctx, f.ProjectID, f.AccountID)
 		if err != nil {
@@ -532,7 +538,7 @@ func (s *Service) settle(ctx context.Context, f *OAuthFlow, status ConnectionSta
 			return err
 		}
 		return tx.AppendAudit(ctx, &AuditEvent{ID: id, OrgID: f.OrgID, ProjectID: f.ProjectID, ActorID: f.ActorID, ActorKey: f.ActorKey,
-			Action: ActionConnectionAuthorize, TargetID: f.AccountID, At: s.now()})
+			Action: ActionConnectionAuthorize, TargetID: f.AccountID, IP: ip, At: s.now()})
 	})
 }
 

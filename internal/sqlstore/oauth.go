@@ -74,3 +74,12 @@ func (s *DB) UseOAuthState(ctx context.Context, stateHash string, at time.Time) 
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+func (s *DB) UseConnectLink(ctx context.Context, linkHash string, at time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE oauth_flows SET used_at = $1 WHERE link_hash = $2 AND used_at IS NULL`, ts(at), linkHash)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

@@ -65,4 +65,27 @@ func testOAuthFlows(t *testing.T, s patchbay.Store) {
 	if err := s.SetOAuthState(ctx, f.AccountID, first, now.Add(time.Minute)); patchbay.ErrorCode(err) != patchbay.ECONFLICT {
 		t.Errorf("a new state for a used flow: %v, want ECONFLICT", err)
 	}
+
+	// A key link (no provider redirect) is used once, by its link.
+	k := &patchbay.OAuthFlow{AccountID: id(patchbay.PrefixConn), ProjectID: f.ProjectID, OrgID: f.OrgID,
+		ActorID: "mem_actor", ActorKey: "key_actor", LinkHash: patchbay.HashToken("keylink-" + id("")),
+		LinkExpiresAt: now.Add(10 * time.Minute), CallbackURL: "", CreatedAt: now}
+	if err := s.CreateOAuthFlow(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.OAuthFlowByLink(ctx, k.LinkHash); err != nil || !got.KeyLink() || got.UsedAt != nil || got.CallbackURL != "" {
+		t.Fatalf("key link as stored: %+v, %v", got, err)
+	}
+	if ok, err := s.UseConnectLink(ctx, k.LinkHash, now); err != nil || !ok {
+		t.Fatalf("first use of a key link: %v, %v", ok, err)
+	}
+	if ok, err := s.UseConnectLink(ctx, k.LinkHash, now.Add(time.Second)); err != nil || ok {
+		t.Errorf("second use of a key link: %v, %v; want false", ok, err)
+	}
+	if got, err := s.OAuthFlowByLink(ctx, k.LinkHash); err != nil || got.UsedAt == nil || !got.UsedAt.Equal(now) {
+		t.Errorf("used key link: %+v, %v", got, err)
+	}
+	if ok, err := s.UseConnectLink(ctx, patchbay.HashToken("no-such-link"), now); err != nil || ok {
+		t.Errorf("use of an unknown link: %v, %v; want false", ok, err)
+	}
 }
