@@ -14,6 +14,7 @@ import (
 type Store interface {
 	ConnectionStore
 	OAuthStore
+	MCPStore
 
 	// InTx runs fn in one transaction; fn's error rolls it back.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -1,0 +1,18 @@
+-- MCP server configurations (Composio's custom MCP servers): the toolkits,
+-- auth configs and allowed tools (JSON arrays of strings) an MCP client
+-- gets. The key that signs a configuration's per-user URLs is sealed in
+-- secrets under (project, configuration, 'mcp_url_key').
+CREATE TABLE mcp_servers (
+    id              TEXT PRIMARY KEY,
+    org_id          TEXT NOT NULL,
+    project_id      TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    toolkits        TEXT NOT NULL DEFAULT '[]',
+    auth_config_ids TEXT NOT NULL DEFAULT '[]',
+    allowed_tools   TEXT NOT NULL DEFAULT '[]',
+    managed_auth    BOOLEAN NOT NULL DEFAULT false,
+    created_by      TEXT NOT NULL DEFAULT '',
+    created_at      TIMESTAMP NOT NULL,
+    updated_at      TIMESTAMP NOT NULL
+);
+CREATE INDEX mcp_servers_project ON mcp_servers (project_id, created_at, id);
