@@ -335,7 +335,10 @@ var policyCalls = map[patchbay.Permission][]policyCall{
 			return func() error { _, err := e.svc.GetMCPServer(e.ctx, w.project, m.ID); return err }
 		}},
 		{"ListMCPServers", func(e *env, w actingAs) func() error {
-			return func() error { _, _, err := e.svc.ListMCPServers(e.ctx, w.project, patchbay.MCPServerFilter{}); return err }
+			return func() error {
+				_, _, err := e.svc.ListMCPServers(e.ctx, w.project, patchbay.MCPServerFilter{})
+				return err
+			}
 		}},
 	},
 	patchbay.ManageMCPServers: {
