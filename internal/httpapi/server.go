@@ -168,5 +168,19 @@ func (s *Server) v3Surface() *httpserver.Surface {
 	project("POST", "/connected_accounts/{id}/refresh", s.refreshConnection)
 	project("POST", "/connected_accounts/{id}/revoke", s.revokeConnection)
 	project("DELETE", "/connected_accounts/{id}", s.deleteConnection)
+
+	// MCP server configurations: /mcp/servers/* are matched before
+	// /mcp/{id} (the more specific pattern wins).
+	project("POST", "/mcp/servers/custom", s.createCustomMCPServer)
+	project("POST", "/mcp/servers", s.createMCPServer)
+	project("GET", "/mcp/servers", s.listMCPServers)
+	project("POST", "/mcp/servers/generate", s.generateMCPURLs)
+	project("GET", "/mcp/{id}", s.getMCPServer)
+	project("PATCH", "/mcp/{id}", s.updateMCPServer)
+	project("DELETE", "/mcp/{id}", s.deleteMCPServer)
+	project("POST", "/tool_router/session", s.toolRouterUnavailable)
+	project("GET", "/tool_router/session/{id}", s.toolRouterUnavailable)
+	project("POST", "/tool_router/session/{id}/attach", s.toolRouterUnavailable)
+	project("DELETE", "/tool_router/session/{id}", s.toolRouterUnavailable)
 	return sf
 }
