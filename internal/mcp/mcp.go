@@ -9,7 +9,7 @@
 // Service.OpenMCP: a project API key in x-api-key with the user in
 // ?user_id=, or a signed per-user URL (?user_id=&sig=). tools/list serves
 // the configuration's tools with their catalog JSON Schemas; tools/call
-// runs Service.ExecuteTool, the path POST /tools/execute takes. Like every
+// runs Service.ExecuteMCPTool, the path POST /tools/execute takes. Like every
 // surface it reaches the domain only through the Service.
 package mcp
 
@@ -190,7 +190,7 @@ func (s *Server) callTool(ctx context.Context, rq *request, params *sdk.CallTool
 			return textError("Invalid arguments for " + t.Slug + ": they must be a JSON object."), nil
 		}
 	}
-	res, err := s.svc.ExecuteTool(ctx, a.Principal, patchbay.ToolCall{Tool: t.Slug, UserID: a.UserID, Arguments: args})
+	res, err := s.svc.ExecuteMCPTool(ctx, a, t.Slug, args)
 	switch {
 	case patchbay.ErrorCode(err) == patchbay.ENOACCOUNT:
 		return textError(s.svc.MCPConnectHint(ctx, a, t.Toolkit, rq.origin)), nil

@@ -128,8 +128,9 @@ type MCPRequest struct {
 // configuration, for which user.
 type MCPAccess struct {
 	Principal *Principal // a copy, with the request's IP
-	Server    *MCPServer
+	Server    *MCPServer // shared with other requests: read-only
 	UserID    string
+	version   int64 // the organization's read version when opened, -1 if not read
 }
 
 var (
@@ -148,8 +149,9 @@ var (
 // user ID.
 func (s *Service) OpenMCP(ctx context.Context, r MCPRequest) (*MCPAccess, error) {
 	var (
-		p *Principal
-		m *MCPServer
+		p       *Principal
+		m       *MCPServer
+		version int64 = -1
 	)
 	switch {
 	case r.APIKey != "":
@@ -165,7 +167,10 @@ func (s *Service) OpenMCP(ctx context.Context, r MCPRequest) (*MCPAccess, error)
 		if _, err := s.can(ctx, p, ExecuteTools, ""); err != nil {
 			return nil, err
 		}
-		if m, err = s.store.GetMCPServer(ctx, p.ProjectID, r.ServerID); err != nil {
+		if version, err = s.store.ReadVersion(ctx, p.OrgID); err != nil {
+			return nil, err
+		}
+		if m, err = s.mcpServer(ctx, p.ProjectID, r.ServerID, version); err != nil {
 			return nil, err
 		}
 		if r.Signature != "" {
@@ -204,7 +209,37 @@ func (s *Service) OpenMCP(ctx context.Context, r MCPRequest) (*MCPAccess, error)
 	if err := ValidateUserID(r.UserID); err != nil {
 		return nil, err
 	}
-	return &MCPAccess{Principal: p, Server: m, UserID: r.UserID}, nil
+	return &MCPAccess{Principal: p, Server: m, UserID: r.UserID, version: version}, nil
+}
+
+// mcpServer is GetMCPServer through a cache kept under the organization's
+// read version, which every change to a configuration bumps.
+func (s *Service) mcpServer(ctx context.Context, projectID, id string, version int64) (*MCPServer, error) {
+	key := projectID + "\x00" + id
+	if m, ok := s.mcp.get(key, version); ok {
+		return m, nil
+	}
+	m, err := s.store.GetMCPServer(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mcp.put(key, version, m)
+	return m, nil
+}
+
+// ExecuteMCPTool runs a tool for the access's user as ExecuteTool does (the
+// same checks, account choice, injection and log), reusing the read
+// version the access was opened at. The tool must be one the
+// configuration serves (EINVALID otherwise).
+func (s *Service) ExecuteMCPTool(ctx context.Context, a *MCPAccess, tool string, args map[string]any) (*ToolResult, error) {
+	t, err := s.Tool(a.Principal, tool)
+	if err != nil {
+		return nil, err
+	}
+	if !MCPAllows(a.Server, t) {
+		return nil, Errorf(EINVALID, "MCP server %s does not serve tool %s.", a.Server.ID, t.Slug)
+	}
+	return s.executeTool(ctx, a.Principal, ToolCall{Tool: t.Slug, UserID: a.UserID, Arguments: args}, a.version)
 }
 
 // checkMCPSignature verifies r's signature for m and returns the API key

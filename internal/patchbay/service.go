@@ -30,6 +30,7 @@ type Service struct {
 	execLog   *execLogger
 	records   versioned[*ConnectionRecord] // connected accounts' records for tool calls
 	payloads  versioned[bool]              // projects that omit log payloads
+	mcp       versioned[*MCPServer]        // MCP server configurations, by project and ID
 	fence     Fence
 	auth      *Authenticator
 	// mcpURLLifetime is how long signed MCP URLs work.

@@ -16,3 +16,8 @@ CREATE TABLE mcp_servers (
     updated_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX mcp_servers_project ON mcp_servers (project_id, created_at, id);
+-- Configurations are read on every MCP request from a cache kept under the
+-- organization's read version (0005): every change to one bumps it, at
+-- commit like the other bumps.
+CREATE CONSTRAINT TRIGGER mcp_servers_read_version AFTER INSERT OR UPDATE OR DELETE ON mcp_servers
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION read_version_bump_org();

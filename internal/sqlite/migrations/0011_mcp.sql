@@ -16,3 +16,14 @@ CREATE TABLE mcp_servers (
     updated_at      TIMESTAMP NOT NULL
 );
 CREATE INDEX mcp_servers_project ON mcp_servers (project_id, created_at, id);
+-- Configurations are read on every MCP request from a cache kept under the
+-- organization's read version (0005): every change to one bumps it.
+CREATE TRIGGER mcp_servers_insert_read_version AFTER INSERT ON mcp_servers BEGIN
+    UPDATE read_versions SET v = v + 1 WHERE org_id = NEW.org_id;
+END;
+CREATE TRIGGER mcp_servers_update_read_version AFTER UPDATE ON mcp_servers BEGIN
+    UPDATE read_versions SET v = v + 1 WHERE org_id = NEW.org_id;
+END;
+CREATE TRIGGER mcp_servers_delete_read_version AFTER DELETE ON mcp_servers BEGIN
+    UPDATE read_versions SET v = v + 1 WHERE org_id = OLD.org_id;
+END;
