@@ -38,9 +38,10 @@ const mcpTool = "GITHUB_GET_THE_AUTHENTICATED_USER"
 // send: a bare tools/call, stateless) and at 2026-07-28 (params._meta and
 // the Mcp-* headers). Every way is checked once to return the app's body.
 //
-// One table on stdout: req/s, p50, p99 of each way (medians of the rounds)
-// and each MCP way's throughput over execute's; target ≥ 0.8×. It never
-// fails on timing. Run it with -benchtime=1x.
+// One table on stdout: req/s, p50, p99 of each way (medians of the rounds),
+// each MCP way's throughput over execute's (target ≥ 0.8×), and patchbay's
+// CPU time per request, which other work on the machine skews much less
+// than the rates. It never fails on timing. Run it with -benchtime=1x.
 func BenchmarkMCPToolsCall(b *testing.B) {
 	bins := mustBuildProxy(b, *mcpCPUProfile != "")
 	a := mustStartApp(b, bins.upstream)
@@ -89,6 +90,7 @@ func BenchmarkMCPToolsCall(b *testing.B) {
 		proxyTarget
 		g    *loadgen
 		runs []loadResult
+		cpu  []float64 // per measured run, patchbay's CPU µs per request
 	}
 	var ways []*way
 	for _, t := range targets {
@@ -108,13 +110,16 @@ func BenchmarkMCPToolsCall(b *testing.B) {
 	for range *mcpRounds {
 		for _, w := range ways {
 			warm := w.g.runRequest(w.method, w.url, w.header, w.body, *mcpWarmup)
+			c0 := mustProcCPU(b, s.pb.cmd.Process.Pid, false)
 			r := w.g.runRequest(w.method, w.url, w.header, w.body, *mcpDuration)
+			c1 := mustProcCPU(b, s.pb.cmd.Process.Pid, false)
 			for _, r := range []loadResult{warm, r} {
 				if r.failed > 0 {
 					b.Fatalf("%s: %d of %d requests failed, the last with %s\n%s", w.name, r.failed, r.ok+r.failed, r.lastFail, s.pb.logTail())
 				}
 			}
 			w.runs = append(w.runs, r)
+			w.cpu = append(w.cpu, micros(c1-c0)/float64(max(r.ok, 1)))
 		}
 	}
 	b.StopTimer()
@@ -130,7 +135,7 @@ func BenchmarkMCPToolsCall(b *testing.B) {
 	fmt.Fprintf(&out, "\nBenchmarkMCPToolsCall: %s to a local app (%d-byte JSON, bearer token checked), on loopback, %d CPUs shared by all\n", mcpTool, len(a.body), runtime.NumCPU())
 	fmt.Fprintf(&out, "patchbay on SQLite with %d other connected accounts (%d users); concurrency %d, %d rounds of %v (each after %v warm-up) per way, alternating; medians:\n",
 		s.others, s.users, *mcpConcurrency, *mcpRounds, *mcpDuration, *mcpWarmup)
-	fmt.Fprintf(&out, "  %-20s %9s %8s %8s │ %9s\n", "way", "req/s", "p50 µs", "p99 µs", "/execute")
+	fmt.Fprintf(&out, "  %-20s %9s %8s %8s │ %9s │ %s\n", "way", "req/s", "p50 µs", "p99 µs", "/execute", "patchbay CPU µs per request")
 	exec := sums[0]
 	met, total := 0, 0
 	for i, w := range ways {
@@ -138,7 +143,7 @@ func BenchmarkMCPToolsCall(b *testing.B) {
 		if i > 0 {
 			ratio = fmt.Sprintf("%.3f", sums[i].rps/exec.rps)
 		}
-		fmt.Fprintf(&out, "  %-20s %9.0f %8.0f %8.0f │ %9s\n", w.name, sums[i].rps, sums[i].p50, sums[i].p99, ratio)
+		fmt.Fprintf(&out, "  %-20s %9.0f %8.0f %8.0f │ %9s │ %8.0f\n", w.name, sums[i].rps, sums[i].p50, sums[i].p99, ratio, median(w.cpu))
 	}
 	for i, w := range ways[1:] {
 		ratio := sums[i+1].rps / exec.rps
@@ -161,6 +166,7 @@ func BenchmarkMCPToolsCall(b *testing.B) {
 		b.ReportMetric(sums[i].rps, w.metric+"_req/s")
 		b.ReportMetric(sums[i].p50, w.metric+"_p50_µs")
 		b.ReportMetric(sums[i].p99, w.metric+"_p99_µs")
+		b.ReportMetric(median(w.cpu), w.metric+"_cpu_µs/req")
 	}
 }
 

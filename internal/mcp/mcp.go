@@ -61,10 +61,14 @@ func New(cfg Config) *Server {
 	if maxBody == 0 {
 		maxBody = 1 << 20
 	}
+	// The SDK logs every session's start and end at Info: in stateless
+	// mode, three lines per request. It gets warnings and errors only; the
+	// access log already has one line per request.
+	sdkLog := slog.New(warnOnly{s.log.Handler()})
 	srv := sdk.NewServer(&sdk.Implementation{Name: "patchbay", Title: "patchbay", Version: version}, &sdk.ServerOptions{
 		Instructions: "Tools of the apps this user connected through patchbay. Each tool's result is JSON: {data, error, successful, log_id}.",
 		Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}},
-		Logger:       s.log,
+		Logger:       sdkLog,
 	})
 	srv.AddReceivingMiddleware(s.tools)
 	s.handler = sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{
@@ -73,7 +77,7 @@ func New(cfg Config) *Server {
 		// outlives the request that authenticated it.
 		Stateless:           true,
 		JSONResponse:        true,
-		Logger:              s.log,
+		Logger:              sdkLog,
 		MaxRequestBodyBytes: maxBody,
 		// patchbay runs behind proxies and on loopback in tests with any
 		// Host; requests are authenticated by key or signature, not by
@@ -82,6 +86,16 @@ func New(cfg Config) *Server {
 	})
 	return s
 }
+
+// warnOnly passes on the records of Warn and above.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnOnly) WithAttrs(as []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(as)} }
+func (h warnOnly) WithGroup(name string) slog.Handler    { return warnOnly{h.Handler.WithGroup(name)} }
 
 // Mount puts the surface on hs.
 func (s *Server) Mount(hs *httpserver.Server) {

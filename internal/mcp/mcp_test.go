@@ -33,7 +33,7 @@ type fakeGitHub struct {
 	auth []string
 }
 
-func newFakeGitHub(t *testing.T) *fakeGitHub {
+func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f := &fakeGitHub{}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -66,7 +66,7 @@ func (f *fakeGitHub) calls() []string {
 
 // pb is a running patchbay and the owner's project key.
 type pb struct {
-	t   *testing.T
+	t   testing.TB
 	srv *testserver.Server
 	log *testserver.SyncBuffer
 }
