@@ -164,3 +164,49 @@ describe('composio.mcp.* and an MCP client', () => {
     takeLogged();
   });
 });
+
+describe('composio.create: a session hands out an MCP URL on the origin called', () => {
+  const userId = uniqueName('session-user');
+  let ac;
+  let account;
+  const clients = [];
+
+  before(async () => {
+    await fake.reset();
+    ac = await sdk.authConfigs.create('github', { type: 'use_custom_auth', authScheme: 'BEARER_TOKEN', credentials: {} });
+    account = await sdk.connectedAccounts.initiate(userId, ac.id, { config: AuthScheme.BearerToken({ token: GH_TOKEN }) });
+    takeLogged();
+  });
+
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    if (account) await sdk.connectedAccounts.delete(account.id).catch(() => {});
+    if (ac) await sdk.authConfigs.delete(ac.id).catch(() => {});
+  });
+
+  test('create, connect an MCP client with session.mcp, call a tool, delete', async () => {
+    const session = await sdk.create(userId, { toolkits: ['github'], mcp: true });
+    assert.match(session.sessionId, /^trs_/);
+    assert.equal(session.mcp.type, 'http');
+    assert.equal(session.mcp.url, `${BASE}/tool_router/${session.sessionId}/mcp`);
+    assert.deepEqual(session.mcp.headers, { 'x-api-key': cfg.ownerKey }, 'the SDK attaches the key: the URL is on its own origin');
+
+    const client = await mcpClient(session.mcp.url, session.mcp.headers);
+    clients.push(client);
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === 'GITHUB_GET_THE_AUTHENTICATED_USER'));
+    assert.ok(tools.every((t) => t.name.startsWith('GITHUB_')), 'only the enabled toolkit');
+    await fake.script({ method: 'GET', path: '/github/user', body: { login: 'octo-session', id: 9 } });
+    const res = await client.callTool({ name: 'GITHUB_GET_THE_AUTHENTICATED_USER', arguments: {} });
+    assert.ok(!res.isError, textOf(res));
+    assert.equal(res.structuredContent.data.login, 'octo-session');
+    const [req] = await fake.take();
+    assert.deepEqual(req.headers.authorization, [`Bearer ${GH_TOKEN}`]);
+
+    const again = await sdk.sessions.use(session.sessionId);
+    assert.equal(again.mcp.url, session.mcp.url);
+    assert.deepEqual(await sdk.sessions.delete(session.sessionId), { sessionId: session.sessionId, deleted: true });
+    await assert.rejects(client.listTools(), /404|not found/i);
+    assert.deepEqual(takeLogged(), [], 'the SDK logged nothing');
+  });
+});

@@ -178,9 +178,14 @@ func (s *Server) v3Surface() *httpserver.Surface {
 	project("GET", "/mcp/{id}", s.getMCPServer)
 	project("PATCH", "/mcp/{id}", s.updateMCPServer)
 	project("DELETE", "/mcp/{id}", s.deleteMCPServer)
-	project("POST", "/tool_router/session", s.toolRouterUnavailable)
-	project("GET", "/tool_router/session/{id}", s.toolRouterUnavailable)
-	project("POST", "/tool_router/session/{id}/attach", s.toolRouterUnavailable)
-	project("DELETE", "/tool_router/session/{id}", s.toolRouterUnavailable)
+	project("POST", "/tool_router/session", s.createSession)
+	project("GET", "/tool_router/session/{id}", s.getSession)
+	project("DELETE", "/tool_router/session/{id}", s.deleteSession)
+	project("PATCH", "/tool_router/session/{id}", s.toolRouterUnavailable)
+	for _, rest := range []string{"attach", "execute", "execute_meta", "link", "proxy_execute", "search", "tools", "toolkits", "config_history"} {
+		project("POST", "/tool_router/session/{id}/"+rest, s.toolRouterUnavailable)
+		project("GET", "/tool_router/session/{id}/"+rest, s.toolRouterUnavailable)
+	}
+	project("POST", "/tool_router/session/{id}/mounts/{mount}/{action}", s.toolRouterUnavailable)
 	return sf
 }

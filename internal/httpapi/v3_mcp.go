@@ -237,11 +237,108 @@ func (s *Server) generateMCPURLs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// toolRouterUnavailable answers the tool router session endpoints
-// (composio.create, sessions.*): a session's MCP endpoint serves
-// Composio's COMPOSIO_* meta tools, which patchbay does not have.
+// v3Session is a tool router session on the wire: what @composio/core
+// reads (session_id, mcp, config, config_version).
+type v3Session struct {
+	SessionID       string         `json:"session_id"`
+	MCP             v3SessionMCP   `json:"mcp"`
+	Config          map[string]any `json:"config"`
+	ConfigVersion   int            `json:"config_version"`
+	ToolRouterTools []string       `json:"tool_router_tools"`
+}
+
+type v3SessionMCP struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+func toV3Session(r *http.Request, ts *patchbay.ToolRouterSession) v3Session {
+	toolkits := map[string]any{"enable": nonNil(ts.Toolkits)}
+	return v3Session{
+		SessionID: ts.ID, MCP: v3SessionMCP{Type: "http", URL: publicOrigin(r) + patchbay.ToolRouterMCPPath(ts.ID)},
+		Config: map[string]any{"user_id": ts.UserID, "toolkits": toolkits, "manage_connections": map[string]bool{"enable": ts.ManageConnections},
+			"workbench": map[string]bool{"enable": false}},
+		ConfigVersion: 1, ToolRouterTools: []string{},
+	}
+}
+
+// createSession: POST /tool_router/session (composio.create,
+// sessions.create). The session's MCP URL is on the origin the client
+// called, so the SDK attaches its key headers. What patchbay cannot do yet
+// (a toolkit deny list, custom tools) is refused with a 400 naming it.
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
+	var b struct {
+		UserID            *string         `json:"user_id"`
+		Toolkits          json.RawMessage `json:"toolkits"`
+		ManageConnections *struct {
+			Enable *bool `json:"enable"`
+		} `json:"manage_connections"`
+		Experimental *struct {
+			CustomTools    json.RawMessage `json:"custom_tools"`
+			CustomToolkits json.RawMessage `json:"custom_toolkits"`
+		} `json:"experimental"`
+	}
+	if err := decodeJSON(r, &b, false); err != nil {
+		return err
+	}
+	user, err := requireString("user_id", b.UserID)
+	if err != nil {
+		return err
+	}
+	n := patchbay.NewToolRouterSession{UserID: user, ManageConnections: true}
+	if m := b.ManageConnections; m != nil && m.Enable != nil {
+		n.ManageConnections = *m.Enable
+	}
+	if raw := strings.TrimSpace(string(b.Toolkits)); raw != "" && raw != "null" {
+		var tk struct {
+			Enable  []string `json:"enable"`
+			Disable []string `json:"disable"`
+		}
+		if err := json.Unmarshal(b.Toolkits, &n.Toolkits); err != nil {
+			if err := json.Unmarshal(b.Toolkits, &tk); err != nil {
+				return errorf(patchbay.EINVALID, "toolkits must be a list of toolkit slugs or {enable: [...]}.")
+			}
+			if len(tk.Disable) > 0 {
+				return errorf(patchbay.EINVALID, "toolkits.disable is not available on patchbay yet: list the toolkits to enable instead.")
+			}
+			n.Toolkits = tk.Enable
+		}
+	}
+	if e := b.Experimental; e != nil && (len(e.CustomTools) > 0 && string(e.CustomTools) != "null" || len(e.CustomToolkits) > 0 && string(e.CustomToolkits) != "null") {
+		return errorf(patchbay.EINVALID, "Custom tools in sessions (experimental.custom_tools, custom_toolkits) are not available on patchbay yet.")
+	}
+	ts, err := s.svc.CreateToolRouterSession(r.Context(), principal(r), n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toV3Session(r, ts))
+	return nil
+}
+
+// getSession: GET /tool_router/session/{id} (sessions.use).
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.svc.ToolRouterSession(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toV3Session(r, ts))
+	return nil
+}
+
+// deleteSession: DELETE /tool_router/session/{id} (sessions.delete).
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := s.svc.DeleteToolRouterSession(r.Context(), principal(r), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "deleted": true})
+	return nil
+}
+
+// toolRouterUnavailable answers the session endpoints patchbay does not
+// serve yet: they work on Composio's COMPOSIO_* meta tools (search,
+// execute_meta, …) or on features patchbay lacks (custom tools, mounts).
 func (s *Server) toolRouterUnavailable(w http.ResponseWriter, r *http.Request) error {
-	return errorf(patchbay.EINVALID, "Tool router sessions (composio.create, composio.sessions.*) are not available on patchbay yet: "+
-		"their MCP endpoint serves Composio's meta tools, which patchbay does not have. "+
-		"For a user's MCP URL, create an MCP server (composio.mcp.create) and generate its URL (composio.mcp.generate).")
+	return errorf(patchbay.EINVALID, "This tool router session endpoint is not available on patchbay yet: it needs Composio's meta tools or session features patchbay does not have. "+
+		"Use the session's MCP URL (session.mcp), which serves the session's toolkits' tools, or the tools API (/api/v3.1/tools).")
 }

@@ -4,7 +4,8 @@
 // the older ones deployed clients still send (initialize, then requests)
 // are both answered, and every HTTP request is authenticated on its own.
 //
-// A configuration's endpoint is /v3/mcp/{id}/mcp (also /v3/mcp/{id}). A
+// A configuration's endpoint is /v3/mcp/{id}/mcp (also /v3/mcp/{id}), a
+// tool router session's /tool_router/{id}/mcp (with the project key). A
 // request is authenticated before any JSON-RPC is read, through
 // Service.OpenMCP: a project API key in x-api-key with the user in
 // ?user_id=, or a signed per-user URL (?user_id=&sig=). tools/list serves
@@ -102,7 +103,8 @@ func (s *Server) Mount(hs *httpserver.Server) {
 	sf := httpserver.NewSurface(s.log, envelope)
 	sf.Handle(patchbay.MCPPathPrefix+"{id}"+patchbay.MCPPathSuffix, s.serve)
 	sf.Handle(patchbay.MCPPathPrefix+"{id}", s.serve)
-	hs.Mount(sf, strings.TrimSuffix(patchbay.MCPPathPrefix, "/")+"/")
+	sf.Handle(patchbay.ToolRouterMCPPath("{id}"), s.serveSession)
+	hs.Mount(sf, patchbay.MCPPathPrefix, "/tool_router/")
 }
 
 type ctxKey struct{}
@@ -121,6 +123,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 		ServerID: r.PathValue("id"), UserID: q.Get("user_id"), Signature: q.Get("sig"),
 		APIKey: r.Header.Get("X-Api-Key"), IP: httpserver.ClientIP(r),
 	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	ctx := context.WithValue(r.Context(), ctxKey{}, &request{access: a, origin: httpserver.PublicOrigin(r)})
+	s.handler.ServeHTTP(w, r.WithContext(ctx))
+	return nil
+}
+
+// serveSession is serve for a tool router session's endpoint: the
+// session's project key in x-api-key (the headers @composio/core puts in
+// session.mcp), the user from the session.
+func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.svc.OpenToolRouterMCP(r.Context(), r.Header.Get("X-Api-Key"), r.PathValue("id"), httpserver.ClientIP(r))
 	if err != nil {
 		return err
 	}

@@ -410,3 +410,75 @@ func rawPostBody(t *testing.T, endpoint, key, body, version string) (int, string
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestToolRouterSession: a session (POST /api/v3.1/tool_router/session)
+// hands out an MCP URL on the origin called; the go-sdk client with the
+// project key gets the enabled toolkits' tools for the session's user
+// (or, with none enabled, the toolkits the user connected); no key is a
+// 401; a deleted session's endpoint answers 404;
+// endpoints patchbay lacks answer a 400 saying so.
+func TestToolRouterSession(t *testing.T) {
+	for _, b := range testserver.Backends {
+		t.Run(string(b), func(t *testing.T) { testToolRouterSession(t, b) })
+	}
+}
+
+func testToolRouterSession(t *testing.T, backend testserver.Backend) {
+	ctx := context.Background()
+	gh := newFakeGitHub(t)
+	srv := testserver.Start(t, backend, testserver.Options{Outbound: outbound.Config{
+		Overrides: map[string]string{"github": gh.URL}, AllowHosts: []string{"127.0.0.1"},
+	}})
+	p := &pb{t: t, srv: srv}
+	owner := srv.OwnerKey
+	ac := p.must(201, "POST", "/api/v3.1/auth_configs", owner, map[string]any{"toolkit": map[string]any{"slug": "github"},
+		"auth_config": map[string]any{"type": "use_custom_auth", "authScheme": "BEARER_TOKEN", "credentials": map[string]any{}}})["auth_config"].(map[string]any)["id"].(string)
+	p.must(201, "POST", "/api/v3.1/connected_accounts", owner, map[string]any{"auth_config": map[string]any{"id": ac},
+		"connection": map[string]any{"user_id": "alice", "state": map[string]any{"authScheme": "BEARER_TOKEN", "val": map[string]any{"status": "ACTIVE", "token": "ghp_alice0123456789abcdefghijklmnopqrstu"}}}})
+
+	sess := p.must(201, "POST", "/api/v3.1/tool_router/session", owner, map[string]any{"user_id": "alice", "toolkits": map[string]any{"enable": []string{"github"}},
+		"manage_connections": map[string]any{"enable": true}})
+	id := sess["session_id"].(string)
+	mcpInfo := sess["mcp"].(map[string]any)
+	if mcpInfo["type"] != "http" || mcpInfo["url"] != srv.URL+"/tool_router/"+id+"/mcp" || sess["config"] == nil {
+		t.Fatalf("session = %v", sess)
+	}
+	cs := connect(t, mcpInfo["url"].(string), owner)
+	lt, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	github := p.must(200, "GET", "/api/v3.1/tools?toolkit_slug=github&limit=1000", owner, nil)["items"].([]any)
+	if len(lt.Tools) != len(github) {
+		t.Errorf("the session lists %d tools, GitHub has %d", len(lt.Tools), len(github))
+	}
+	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "GITHUB_GET_THE_AUTHENTICATED_USER"})
+	if err != nil || res.IsError || !strings.Contains(text(res), `"alice-gh"`) {
+		t.Errorf("tools/call in the session: %v %v", err, res)
+	}
+
+	// No toolkit enabled: the toolkits alice connected.
+	all := p.must(201, "POST", "/api/v3.1/tool_router/session", owner, map[string]any{"user_id": "alice"})
+	lt, err = connect(t, all["mcp"].(map[string]any)["url"].(string), owner).ListTools(ctx, nil)
+	if err != nil || len(lt.Tools) != len(github) {
+		t.Errorf("a session of alice's connected toolkits: %v tools, %v", lt, err)
+	}
+	none := p.must(201, "POST", "/api/v3.1/tool_router/session", owner, map[string]any{"user_id": "nobody"})
+	lt, err = connect(t, none["mcp"].(map[string]any)["url"].(string), owner).ListTools(ctx, nil)
+	if err != nil || len(lt.Tools) != 0 {
+		t.Errorf("a session of a user with nothing connected: %v, %v", lt, err)
+	}
+
+	p.must(400, "POST", "/api/v3.1/tool_router/session", owner, map[string]any{"user_id": "alice", "toolkits": map[string]any{"disable": []string{"github"}}})
+	p.must(400, "POST", "/api/v3.1/tool_router/session", owner, map[string]any{"user_id": "alice", "toolkits": []string{"nope"}})
+	p.must(400, "POST", "/api/v3.1/tool_router/session/"+id+"/search", owner, map[string]any{"queries": []any{}})
+	p.must(200, "GET", "/api/v3.1/tool_router/session/"+id, owner, nil)
+
+	p.must(200, "DELETE", "/api/v3.1/tool_router/session/"+id, owner, nil)
+	if status := rawPost(t, mcpInfo["url"].(string), owner, initialize("2025-11-25")); status != http.StatusNotFound {
+		t.Errorf("a deleted session's endpoint: %d, want 404", status)
+	}
+	if status := rawPost(t, all["mcp"].(map[string]any)["url"].(string), "", initialize("2025-11-25")); status != http.StatusUnauthorized {
+		t.Errorf("a session endpoint without a key: %d, want 401", status)
+	}
+}

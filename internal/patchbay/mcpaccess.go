@@ -275,6 +275,9 @@ func (s *Service) checkMCPSignature(ctx context.Context, m *MCPServer, r MCPRequ
 // slug.
 func (s *Service) MCPTools(a *MCPAccess) ([]*Tool, error) {
 	m := a.Server
+	if len(m.Toolkits) == 0 {
+		return []*Tool{}, nil // a session whose user has connected nothing yet
+	}
 	tools, _, err := s.Tools(a.Principal, ToolFilter{Toolkits: m.Toolkits, Slugs: m.AllowedTools})
 	return tools, err
 }

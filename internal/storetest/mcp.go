@@ -101,3 +101,43 @@ func testMCPServers(t *testing.T, s patchbay.Store) {
 		t.Errorf("updating through another project: %v, want ENOTFOUND", err)
 	}
 }
+
+// testToolRouterSessions: a session round-trips with its toolkits, is
+// scoped by project and deleted once.
+func testToolRouterSessions(t *testing.T, s patchbay.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	project, other := id(patchbay.PrefixProject), id(patchbay.PrefixProject)
+	ts := &patchbay.ToolRouterSession{ID: id(patchbay.PrefixToolRouter), OrgID: "org_x", ProjectID: project, UserID: "alice",
+		Toolkits: []string{"github", "slack"}, ManageConnections: true, CreatedBy: "mem_x", CreatedAt: now}
+	if err := s.CreateToolRouterSession(ctx, ts); err != nil {
+		t.Fatal(err)
+	}
+	empty := &patchbay.ToolRouterSession{ID: id(patchbay.PrefixToolRouter), OrgID: "org_x", ProjectID: project, UserID: "bob", CreatedAt: now}
+	if err := s.CreateToolRouterSession(ctx, empty); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetToolRouterSession(ctx, project, ts.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UserID != "alice" || got.OrgID != "org_x" || len(got.Toolkits) != 2 || got.Toolkits[1] != "slack" || !got.ManageConnections ||
+		got.CreatedBy != "mem_x" || !got.CreatedAt.Equal(now) {
+		t.Errorf("GetToolRouterSession = %+v, want %+v", got, ts)
+	}
+	if g, err := s.GetToolRouterSession(ctx, project, empty.ID); err != nil || g.Toolkits == nil || len(g.Toolkits) != 0 || g.ManageConnections {
+		t.Errorf("a session without toolkits = %+v, %v", g, err)
+	}
+	if _, err := s.GetToolRouterSession(ctx, other, ts.ID); patchbay.ErrorCode(err) != patchbay.ENOTFOUND {
+		t.Errorf("another project's session: %v, want ENOTFOUND", err)
+	}
+	if err := s.DeleteToolRouterSession(ctx, other, ts.ID); patchbay.ErrorCode(err) != patchbay.ENOTFOUND {
+		t.Errorf("deleting through another project: %v, want ENOTFOUND", err)
+	}
+	if err := s.DeleteToolRouterSession(ctx, project, ts.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetToolRouterSession(ctx, project, ts.ID); patchbay.ErrorCode(err) != patchbay.ENOTFOUND {
+		t.Errorf("a deleted session: %v, want ENOTFOUND", err)
+	}
+}

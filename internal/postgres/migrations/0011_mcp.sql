@@ -21,3 +21,19 @@ CREATE INDEX mcp_servers_project ON mcp_servers (project_id, created_at, id);
 -- commit like the other bumps.
 CREATE CONSTRAINT TRIGGER mcp_servers_read_version AFTER INSERT OR UPDATE OR DELETE ON mcp_servers
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION read_version_bump_org();
+
+-- Tool router sessions (composio.create): a user, the toolkits enabled
+-- (a JSON array; empty for the toolkits the user has connected), whether
+-- unconnected toolkits get a connect link. Their MCP endpoint is
+-- /tool_router/{id}/mcp.
+CREATE TABLE tool_router_sessions (
+    id                 TEXT PRIMARY KEY,
+    org_id             TEXT NOT NULL,
+    project_id         TEXT NOT NULL,
+    user_id            TEXT NOT NULL,
+    toolkits           TEXT NOT NULL DEFAULT '[]',
+    manage_connections BOOLEAN NOT NULL DEFAULT true,
+    created_by         TEXT NOT NULL DEFAULT '',
+    created_at         TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX tool_router_sessions_project ON tool_router_sessions (project_id, created_at, id);

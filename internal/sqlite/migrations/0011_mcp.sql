@@ -27,3 +27,19 @@ END;
 CREATE TRIGGER mcp_servers_delete_read_version AFTER DELETE ON mcp_servers BEGIN
     UPDATE read_versions SET v = v + 1 WHERE org_id = OLD.org_id;
 END;
+
+-- Tool router sessions (composio.create): a user, the toolkits enabled
+-- (a JSON array; empty for the toolkits the user has connected), whether
+-- unconnected toolkits get a connect link. Their MCP endpoint is
+-- /tool_router/{id}/mcp.
+CREATE TABLE tool_router_sessions (
+    id                 TEXT PRIMARY KEY,
+    org_id             TEXT NOT NULL,
+    project_id         TEXT NOT NULL,
+    user_id            TEXT NOT NULL,
+    toolkits           TEXT NOT NULL DEFAULT '[]',
+    manage_connections BOOLEAN NOT NULL DEFAULT true,
+    created_by         TEXT NOT NULL DEFAULT '',
+    created_at         TIMESTAMP NOT NULL
+);
+CREATE INDEX tool_router_sessions_project ON tool_router_sessions (project_id, created_at, id);
