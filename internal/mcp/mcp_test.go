@@ -482,3 +482,33 @@ func testToolRouterSession(t *testing.T, backend testserver.Backend) {
 		t.Errorf("a session endpoint without a key: %d, want 401", status)
 	}
 }
+
+// TestMCPRevokedOnAnotherInstance: two instances on one PostgreSQL
+// database; a client connected to B with a key, and a URL that key signed,
+// are refused by B as soon as A's revoke call returns.
+func TestMCPRevokedOnAnotherInstance(t *testing.T) {
+	ctx := context.Background()
+	a := testserver.Start(t, testserver.Postgres, testserver.Options{})
+	b := testserver.Start(t, testserver.Postgres, testserver.Options{Join: a})
+	pa, pbb := &pb{t: t, srv: a}, &pb{t: t, srv: b}
+	created := pa.must(201, "POST", "/api/v3.1/mcp/servers/custom", a.OwnerKey, map[string]any{"name": "replicated", "toolkits": []string{"github"}})
+	id := created["id"].(string)
+	k := pa.must(201, "POST", "/api/v1/api_keys", a.OwnerKey, map[string]any{"name": "agent"})
+	key, keyID := k["key"].(string), k["id"].(string)
+	onB := b.URL + "/v3/mcp/" + id + "/mcp?user_id=alice"
+	live := connect(t, onB, key)
+	if _, err := live.ListTools(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	signed := pbb.must(200, "POST", "/api/v3.1/mcp/servers/generate", key, map[string]any{"mcp_server_id": id, "user_ids": []string{"alice"}})["user_ids_url"].([]any)[0].(string)
+	if status := rawPost(t, signed, "", initialize("2025-06-18")); status != http.StatusOK {
+		t.Fatalf("the signed URL on B before the revoke: %d", status)
+	}
+	pa.must(200, "DELETE", "/api/v1/api_keys/"+keyID, a.OwnerKey, nil)
+	if _, err := live.ListTools(ctx, nil); err == nil {
+		t.Error("B still lists tools for a live session of a key A revoked")
+	}
+	if status := rawPost(t, signed, "", initialize("2025-06-18")); status != http.StatusUnauthorized {
+		t.Errorf("B answers a URL signed by a key A revoked: %d, want 401", status)
+	}
+}
