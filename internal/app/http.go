@@ -11,6 +11,7 @@ import (
 	"github.com/patchbay-dev/patchbay/internal/dashboard"
 	"github.com/patchbay-dev/patchbay/internal/httpapi"
 	"github.com/patchbay-dev/patchbay/internal/httpserver"
+	"github.com/patchbay-dev/patchbay/internal/mcp"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
@@ -46,6 +47,7 @@ func (a *App) Handler() http.Handler {
 	renders := httpserver.NewRenderCache(httpapi.DefaultRenderBytes, reg)
 	httpapi.New(httpapi.Config{Service: a.Service, Log: a.log, Now: time.Now, LeakReportsPerMinute: a.opts.LeakReportsPerMinute, Renders: renders}).Mount(hs)
 	dashboard.New(dashboard.Config{Service: a.Service, Log: a.log, Now: time.Now}).Mount(hs)
+	mcp.New(mcp.Config{Service: a.Service, Log: a.log}).Mount(hs)
 	return hs
 }
 

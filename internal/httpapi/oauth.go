@@ -2,21 +2,15 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/patchbay-dev/patchbay/internal/httpserver"
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
 
 // publicOrigin is patchbay's origin as the client reached it, for the
 // connect links and the OAuth callback it hands out.
-func publicOrigin(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func publicOrigin(r *http.Request) string { return httpserver.PublicOrigin(r) }
 
 // oauthStart is what Connect needs from the request to begin an OAuth2
 // flow that ends at callbackURL.

@@ -176,5 +176,24 @@ func (s *Server) v3Surface() *httpserver.Surface {
 	project("POST", "/connected_accounts/{id}/refresh", s.refreshConnection)
 	project("POST", "/connected_accounts/{id}/revoke", s.revokeConnection)
 	project("DELETE", "/connected_accounts/{id}", s.deleteConnection)
+
+	// MCP server configurations: /mcp/servers/* are matched before
+	// /mcp/{id} (the more specific pattern wins).
+	project("POST", "/mcp/servers/custom", s.createCustomMCPServer)
+	project("POST", "/mcp/servers", s.createMCPServer)
+	project("GET", "/mcp/servers", s.listMCPServers)
+	project("POST", "/mcp/servers/generate", s.generateMCPURLs)
+	project("GET", "/mcp/{id}", s.getMCPServer)
+	project("PATCH", "/mcp/{id}", s.updateMCPServer)
+	project("DELETE", "/mcp/{id}", s.deleteMCPServer)
+	project("POST", "/tool_router/session", s.createSession)
+	project("GET", "/tool_router/session/{id}", s.getSession)
+	project("DELETE", "/tool_router/session/{id}", s.deleteSession)
+	project("PATCH", "/tool_router/session/{id}", s.toolRouterUnavailable)
+	for _, rest := range []string{"attach", "execute", "execute_meta", "link", "proxy_execute", "search", "tools", "toolkits", "config_history"} {
+		project("POST", "/tool_router/session/{id}/"+rest, s.toolRouterUnavailable)
+		project("GET", "/tool_router/session/{id}/"+rest, s.toolRouterUnavailable)
+	}
+	project("POST", "/tool_router/session/{id}/mounts/{mount}/{action}", s.toolRouterUnavailable)
 	return sf
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
 )
@@ -116,3 +117,14 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// PublicOrigin is patchbay's origin as the client reached it (scheme and
+// Host, https behind a proxy that says so), for the URLs a surface hands
+// out: connect links, the OAuth callback, MCP URLs.
+func PublicOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

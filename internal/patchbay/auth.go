@@ -188,6 +188,59 @@ func (a *Authenticator) authenticate(ctx context.Context, raw string) (*Principa
 	return e.p, nil
 }
 
+// authenticateID verifies a key known by its ID (the key a signed MCP URL
+// acts as), not its plaintext: the key must exist in the project and be
+// live. It shares the cache, and its eviction, with Authenticate.
+func (a *Authenticator) authenticateID(ctx context.Context, orgID, projectID, keyID string) (*Principal, error) {
+	now := a.now()
+	trusted := a.watcher == nil || a.watcher.Sync(ctx)
+	if trusted {
+		a.mu.RLock()
+		var e *cacheEntry
+		if h, ok := a.byID[keyID]; ok {
+			e = a.entries[h]
+		}
+		a.mu.RUnlock()
+		if e != nil && now.Sub(e.cachedAt) < a.cfg.CacheTTL && e.p.OrgID == orgID && e.p.ProjectID == projectID {
+			a.hits.Add(1)
+			a.recordUse(e, now)
+			return e.p, nil
+		}
+	}
+	a.misses.Add(1)
+	a.mu.RLock()
+	gen := a.gen
+	a.mu.RUnlock()
+	key, err := a.store.GetAPIKey(ctx, orgID, projectID, keyID)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return nil, errUnknownKey
+	case err != nil:
+		return nil, err
+	case key.Revoked():
+		return nil, errRevokedKey
+	}
+	member, err := a.store.GetMember(ctx, orgID, key.CreatedBy)
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.resolve(ctx, key, member)
+	if err != nil {
+		return nil, err
+	}
+	e := &cacheEntry{p: p, cachedAt: now, keyID: key.ID}
+	if trusted {
+		a.mu.Lock()
+		if a.gen == gen && len(a.entries) < a.cfg.MaxEntries {
+			a.entries[key.Hash] = e
+			a.byID[key.ID] = key.Hash
+		}
+		a.mu.Unlock()
+	}
+	a.recordUse(e, now)
+	return e.p, nil
+}
+
 // Revoked evicts a key revoked on this instance. The Service calls it after
 // the revocation commits and before the revoke call returns.
 func (a *Authenticator) Revoked(keyID string) { a.evict(keyID) }

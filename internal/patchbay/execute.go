@@ -50,6 +50,12 @@ type ToolResult struct {
 // and EINVALID too for an account or auth config that is disabled or not
 // ACTIVE (a 400: the legacy Node SDK breaks on a 409).
 func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) (res *ToolResult, err error) {
+	return s.executeTool(ctx, p, call, -1)
+}
+
+// executeTool is ExecuteTool at the organization's read version known (the
+// caller read it for this request), or -1 to read it.
+func (s *Service) executeTool(ctx context.Context, p *Principal, call ToolCall, known int64) (res *ToolResult, err error) {
 	projectID, err := s.can(ctx, p, ExecuteTools, "")
 	if err != nil {
 		return nil, err
@@ -76,8 +82,10 @@ func (s *Service) ExecuteTool(ctx context.Context, p *Principal, call ToolCall) 
 		}
 		s.record(e, version < 0 || s.omitPayloads(ctx, p.OrgID, projectID, version))
 	}()
-	if version, err = s.store.ReadVersion(ctx, p.OrgID); err != nil {
-		return nil, err
+	if version = known; version < 0 {
+		if version, err = s.store.ReadVersion(ctx, p.OrgID); err != nil {
+			return nil, err
+		}
 	}
 	if v := call.Version; v != "" && v != "latest" && v != t.Version {
 		return nil, Errorf(ENOTFOUND, "Tool %s has no version %q; available: %s (or \"latest\").", t.Slug, Truncate(v, 40), t.Version)

@@ -17,6 +17,8 @@ const (
 	ManageAuthConfigs Permission = "auth_config.manage" // create, update, enable, disable, delete
 	ViewConnections   Permission = "connected_account.view"
 	ManageConnections Permission = "connected_account.manage" // connect, enable, disable, refresh, revoke, delete
+	ViewMCPServers    Permission = "mcp_server.view"
+	ManageMCPServers  Permission = "mcp_server.manage" // create, update, delete, generate URLs
 	ManageKeyring     Permission = "keyring.manage"
 	ExecuteTools      Permission = "tool.execute" // run tools and the proxy for the project's users
 )
@@ -37,6 +39,8 @@ var Policy = map[Permission][]Role{
 	ManageAuthConfigs: {RoleOwner, RoleAdmin, RoleMember},
 	ViewConnections:   {RoleOwner, RoleAdmin, RoleMember},
 	ManageConnections: {RoleOwner, RoleAdmin, RoleMember},
+	ViewMCPServers:    {RoleOwner, RoleAdmin, RoleMember},
+	ManageMCPServers:  {RoleOwner, RoleAdmin, RoleMember},
 	ManageKeyring:     {RoleOwner},
 	ExecuteTools:      {RoleOwner, RoleAdmin, RoleMember},
 }

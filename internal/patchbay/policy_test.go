@@ -18,6 +18,7 @@ var permissions = []patchbay.Permission{
 	patchbay.ViewAudit,
 	patchbay.ViewAuthConfigs, patchbay.ManageAuthConfigs,
 	patchbay.ViewConnections, patchbay.ManageConnections,
+	patchbay.ViewMCPServers, patchbay.ManageMCPServers,
 	patchbay.ManageKeyring,
 	patchbay.ExecuteTools,
 }
@@ -130,6 +131,15 @@ func (e *env) freshKey() *patchbay.KeyRecord {
 }
 
 func (e *env) freshAuthConfig() *patchbay.AuthConfigView { return e.MustAuthConfig(e.fx().owner) }
+
+func (e *env) freshMCPServer() *patchbay.MCPServer {
+	e.t.Helper()
+	m, err := e.svc.CreateMCPServer(e.ctx, e.fx().owner, patchbay.NewMCPServer{Name: "server " + e.fx().next(), Toolkits: []string{"widget"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
 
 func (e *env) freshConnection() *patchbay.ConnectedAccount {
 	e.t.Helper()
@@ -317,6 +327,44 @@ var policyCalls = map[patchbay.Permission][]policyCall{
 				_, err := e.svc.Proxy(e.ctx, w.project, patchbay.ProxyCall{ConnectedAccountID: ca.ID, Endpoint: "/me", Method: "GET"})
 				return err
 			}
+		}},
+	},
+	patchbay.ViewMCPServers: {
+		{"GetMCPServer", func(e *env, w actingAs) func() error {
+			m := e.freshMCPServer()
+			return func() error { _, err := e.svc.GetMCPServer(e.ctx, w.project, m.ID); return err }
+		}},
+		{"ListMCPServers", func(e *env, w actingAs) func() error {
+			return func() error {
+				_, _, err := e.svc.ListMCPServers(e.ctx, w.project, patchbay.MCPServerFilter{})
+				return err
+			}
+		}},
+	},
+	patchbay.ManageMCPServers: {
+		{"CreateMCPServer", func(e *env, w actingAs) func() error {
+			return func() error {
+				_, err := e.svc.CreateMCPServer(e.ctx, w.project, patchbay.NewMCPServer{Name: "server " + e.fx().next(), Toolkits: []string{"widget"}})
+				return err
+			}
+		}},
+		{"UpdateMCPServer", func(e *env, w actingAs) func() error {
+			m := e.freshMCPServer()
+			return func() error {
+				_, err := e.svc.UpdateMCPServer(e.ctx, w.project, m.ID, patchbay.MCPServerPatch{AllowedTools: &[]string{"WIDGET_GET_WIDGET"}})
+				return err
+			}
+		}},
+		{"GenerateMCPURLs", func(e *env, w actingAs) func() error {
+			m := e.freshMCPServer()
+			return func() error {
+				_, err := e.svc.GenerateMCPURLs(e.ctx, w.project, m.ID, []string{"u"}, false, "http://pb.test")
+				return err
+			}
+		}},
+		{"DeleteMCPServer", func(e *env, w actingAs) func() error {
+			m := e.freshMCPServer()
+			return func() error { return e.svc.DeleteMCPServer(e.ctx, w.project, m.ID) }
 		}},
 	},
 	patchbay.ManageKeyring: {

@@ -30,11 +30,14 @@ type Service struct {
 	execLog   *execLogger
 	records   versioned[*ConnectionRecord] // connected accounts' records for tool calls
 	payloads  versioned[bool]              // projects that omit log payloads
+	mcp       versioned[*MCPServer]        // MCP server configurations, by project and ID
 	fence     Fence
 	auth      *Authenticator
-	now       func() time.Time
-	rand      io.Reader
-	log       *slog.Logger
+	// mcpURLLifetime is how long signed MCP URLs work.
+	mcpURLLifetime time.Duration
+	now            func() time.Time
+	rand           io.Reader
+	log            *slog.Logger
 
 	revocations atomic.Uint64 // keys this instance revoked, for metrics
 
@@ -78,9 +81,12 @@ type Config struct {
 	// its next request (internal/sqlite).
 	Fence Fence
 	Auth  AuthOptions
-	Now   func() time.Time // default time.Now
-	Rand  io.Reader        // default crypto/rand
-	Log   *slog.Logger     // default discards
+	// MCPURLLifetime is how long a signed per-user MCP URL works
+	// (default DefaultMCPURLLifetime).
+	MCPURLLifetime time.Duration
+	Now            func() time.Time // default time.Now
+	Rand           io.Reader        // default crypto/rand
+	Log            *slog.Logger     // default discards
 }
 
 // Keyring is a Sealer whose keys can be rotated (internal/keyring).
@@ -99,6 +105,10 @@ func NewService(cfg Config) *Service {
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Log,
 	}
 	s.keyring, _ = cfg.Sealer.(Keyring)
+	s.mcpURLLifetime = cfg.MCPURLLifetime
+	if s.mcpURLLifetime <= 0 {
+		s.mcpURLLifetime = DefaultMCPURLLifetime
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

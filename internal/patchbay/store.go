@@ -14,6 +14,8 @@ import (
 type Store interface {
 	ConnectionStore
 	OAuthStore
+	MCPStore
+	ToolRouterStore
 
 	// InTx runs fn in one transaction; fn's error rolls it back.
 	InTx(ctx context.Context, fn func(tx Store) error) error

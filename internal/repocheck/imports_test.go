@@ -28,6 +28,7 @@ var rules = map[string][]string{
 	"internal/httpserver": {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
 	"internal/httpapi":    {"internal/patchbay", "internal/httpserver"},
 	"internal/dashboard":  {"internal/patchbay", "internal/httpserver"},
+	"internal/mcp":        {"internal/patchbay", "internal/httpserver", "github.com/modelcontextprotocol/go-sdk"},
 	"internal/app":        {"internal/", "github.com/prometheus/client_golang"},
 	"internal/storetest":  {"internal/patchbay"},
 	"internal/testdb":     {"internal/sqlite", "internal/postgres", "github.com/jackc/pgx/v5"},

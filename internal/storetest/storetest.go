@@ -63,6 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) patchbay.Store) {
 		{"LockAPIKey", testLockAPIKey},
 		{"ReadVersion", testReadVersion},
 		{"OAuthFlows", testOAuthFlows},
+		{"MCPServers", testMCPServers},
+		{"ToolRouterSessions", testToolRouterSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
