@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,27 +15,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/patchbay-dev/patchbay/internal/patchbay"
+	"github.com/patchbay-dev/patchbay/internal/testbrowser"
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
-
-// chromium finds Debian's chromium. Without it the browser tests skip,
-// except under CI, where they fail: .ci/run installs it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("PATCHBAY_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (apt-get install -y chromium); CI must run the browser tests")
-	}
-	t.Skip("chromium is not installed (apt-get install -y chromium): skipping the browser tests")
-	return ""
-}
 
 // artifacts is where screenshots go: PATCHBAY_ARTIFACT_DIR, or a
 // directory under the system's temporary one.
@@ -57,51 +37,19 @@ func artifacts(t *testing.T) string {
 // css is a CSS selector query.
 type css = chromedp.CSS
 
-// chrome is one headless Chromium with a fresh profile, recording every
-// console error and uncaught exception of the pages it shows.
+// chrome is one headless Chromium (internal/testbrowser) with the
+// dashboard tests' helpers.
 type chrome struct {
-	t      *testing.T
-	ctx    context.Context
-	mu     sync.Mutex
-	errors []string
-	shots  string
+	t     *testing.T
+	ctx   context.Context
+	b     *testbrowser.Browser
+	shots string
 }
 
 func newChrome(t *testing.T) *chrome {
 	t.Helper()
-	bin := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	c := &chrome{t: t, ctx: ctx, shots: artifacts(t)}
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == "error" || m.IsException() {
-				c.record(m.String())
-			}
-		}
-	}()
-	return c
-}
-
-func (c *chrome) record(msg string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.errors = append(c.errors, msg)
+	b := testbrowser.Start(t, 1280, 900, 90*time.Second)
+	return &chrome{t: t, ctx: b.Ctx, b: b, shots: artifacts(t)}
 }
 
 // do runs steps, failing the test with what step names.
@@ -141,11 +89,8 @@ func (c *chrome) shot(name string) {
 // those that say one of expected.
 func (c *chrome) noConsoleErrors(where string, expected ...string) {
 	c.t.Helper()
-	time.Sleep(50 * time.Millisecond) // let the last page's messages arrive
-	c.mu.Lock()
-	defer c.mu.Unlock()
 next:
-	for _, e := range c.errors {
+	for _, e := range c.b.TakeConsoleErrors() {
 		for _, x := range expected {
 			if strings.Contains(e, x) {
 				continue next
@@ -153,7 +98,6 @@ next:
 		}
 		c.t.Errorf("%s: %s", where, e)
 	}
-	c.errors = nil
 }
 
 func (c *chrome) signIn(base, email string) {

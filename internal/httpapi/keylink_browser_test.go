@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -19,65 +17,22 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/patchbay-dev/patchbay/internal/testbrowser"
 	"github.com/patchbay-dev/patchbay/internal/testserver"
 )
 
-// chromiumPath finds Debian's chromium. Without it the test skips, except
-// under CI, where it fails: .ci/run installs it.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("PATCHBAY_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (apt-get install -y chromium); CI must run the browser tests")
-	}
-	t.Skip("chromium is not installed (apt-get install -y chromium): skipping the browser test")
-	return ""
-}
-
-// headless starts one headless Chromium with a fresh profile and returns
+// headless starts one headless Chromium (internal/testbrowser) and returns
 // its context and the console errors it saw so far.
 func headless(t *testing.T) (context.Context, func() []string) {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1024, 800),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	b := testbrowser.Start(t, 1024, 800, 60*time.Second)
 	var mu sync.Mutex
-	var errs []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == "error" || m.IsException() {
-				mu.Lock()
-				errs = append(errs, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	return ctx, func() []string {
-		time.Sleep(50 * time.Millisecond)
+	var seen []string
+	return b.Ctx, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]string(nil), errs...)
+		seen = append(seen, b.TakeConsoleErrors()...)
+		return append([]string(nil), seen...)
 	}
 }
 

@@ -15,28 +15,29 @@ const module = "github.com/patchbay-dev/patchbay"
 // non-standard imports its non-test code may have. Keep in step with
 // ARCHITECTURE.md: this test is how that document stays true.
 var rules = map[string][]string{
-	"internal/patchbay":   {},
-	"internal/config":     {},
-	"internal/logging":    {"internal/patchbay"},
-	"internal/keyring":    {"internal/patchbay"},
-	"internal/sqlstore":   {"internal/patchbay"},
-	"internal/sqlite":     {"internal/patchbay", "internal/sqlstore", "modernc.org/sqlite"},
-	"internal/postgres":   {"internal/patchbay", "internal/sqlstore", "github.com/jackc/pgx/v5"},
-	"internal/catalog":    {"internal/patchbay", "github.com/santhosh-tekuri/jsonschema/v6"},
-	"internal/outbound":   {"internal/patchbay", "golang.org/x/oauth2"},
-	"internal/password":   {"internal/patchbay", "golang.org/x/crypto/bcrypt"},
-	"internal/httpserver": {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
-	"internal/httpapi":    {"internal/patchbay", "internal/httpserver"},
-	"internal/dashboard":  {"internal/patchbay", "internal/httpserver"},
-	"internal/mcp":        {"internal/patchbay", "internal/httpserver", "github.com/modelcontextprotocol/go-sdk"},
-	"internal/app":        {"internal/", "github.com/prometheus/client_golang"},
-	"internal/storetest":  {"internal/patchbay"},
-	"internal/testdb":     {"internal/sqlite", "internal/postgres", "github.com/jackc/pgx/v5"},
-	"internal/testserver": {"internal/"},
-	"internal/testoauth":  {"github.com/go-oauth2/oauth2/v4"},
-	"internal/repocheck":  {},
-	"client":              {},
-	"cmd/patchbay":        {"internal/app", "internal/config", "internal/logging", "internal/patchbay"},
+	"internal/patchbay":    {},
+	"internal/config":      {},
+	"internal/logging":     {"internal/patchbay"},
+	"internal/keyring":     {"internal/patchbay"},
+	"internal/sqlstore":    {"internal/patchbay"},
+	"internal/sqlite":      {"internal/patchbay", "internal/sqlstore", "modernc.org/sqlite"},
+	"internal/postgres":    {"internal/patchbay", "internal/sqlstore", "github.com/jackc/pgx/v5"},
+	"internal/catalog":     {"internal/patchbay", "github.com/santhosh-tekuri/jsonschema/v6"},
+	"internal/outbound":    {"internal/patchbay", "golang.org/x/oauth2"},
+	"internal/password":    {"internal/patchbay", "golang.org/x/crypto/bcrypt"},
+	"internal/httpserver":  {"internal/patchbay", "golang.org/x/time/rate", "github.com/prometheus/client_golang"},
+	"internal/httpapi":     {"internal/patchbay", "internal/httpserver"},
+	"internal/dashboard":   {"internal/patchbay", "internal/httpserver"},
+	"internal/mcp":         {"internal/patchbay", "internal/httpserver", "github.com/modelcontextprotocol/go-sdk"},
+	"internal/app":         {"internal/", "github.com/prometheus/client_golang"},
+	"internal/storetest":   {"internal/patchbay"},
+	"internal/testdb":      {"internal/sqlite", "internal/postgres", "github.com/jackc/pgx/v5"},
+	"internal/testserver":  {"internal/"},
+	"internal/testoauth":   {"github.com/go-oauth2/oauth2/v4"},
+	"internal/testbrowser": {"github.com/chromedp/chromedp"},
+	"internal/repocheck":   {},
+	"client":               {},
+	"cmd/patchbay":         {"internal/app", "internal/config", "internal/logging", "internal/patchbay"},
 }
 
 // stores are the packages that reach a database. Only the assembly and the
@@ -52,7 +53,7 @@ var mayImportStores = []string{"internal/app", "internal/sqlite", "internal/post
 var testOnlyModules = []string{"github.com/go-oauth2/oauth2/v4"}
 
 // testOnly packages may be imported only from tests.
-var testOnly = []string{"internal/testdb", "internal/storetest", "internal/testserver", "internal/testoauth"}
+var testOnly = []string{"internal/testdb", "internal/storetest", "internal/testserver", "internal/testoauth", "internal/testbrowser"}
 
 type pkg struct {
 	ImportPath   string
