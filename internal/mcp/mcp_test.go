@@ -288,6 +288,18 @@ func testMCP(t *testing.T, backend testserver.Backend) {
 	if !res.IsError || !strings.Contains(text(res), "has not connected github") || !strings.Contains(text(res), srv.URL+"/api/v3.1/connect/") {
 		t.Errorf("an unconnected toolkit with an OAuth2 auth config: %s", text(res))
 	}
+	// Asked again, the agent gets the same link, not a second account.
+	again, err := carol.CallTool(ctx, &sdk.CallToolParams{Name: "GITHUB_GET_THE_AUTHENTICATED_USER"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text(again) != text(res) {
+		t.Errorf("a second call for the unconnected toolkit: %q, want the first call's link again: %q", text(again), text(res))
+	}
+	pending := p.must(200, "GET", "/api/v3.1/connected_accounts?user_ids=carol&statuses=INITIATED", owner, nil)["items"].([]any)
+	if len(pending) != 1 {
+		t.Errorf("carol has %d INITIATED accounts after two calls, want 1", len(pending))
+	}
 	res, err = alice.CallTool(ctx, &sdk.CallToolParams{Name: "SLACK_TEST_AUTH"})
 	if err != nil {
 		t.Fatal(err)

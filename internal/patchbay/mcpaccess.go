@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -302,12 +303,75 @@ func (s *Service) MCPConnectHint(ctx context.Context, a *MCPAccess, toolkit, ori
 		return base + " Create an auth config for " + toolkit + " and connect the user (POST /api/v3.1/connected_accounts), then call the tool again."
 	}
 	if a.Server.ManagedAuth && ac.Mode == AuthOAuth2 {
-		ca, err := s.Connect(ctx, a.Principal, NewConnection{AuthConfigID: ac.ID, UserID: a.UserID, OAuth: OAuthStart{Origin: origin}})
-		if err == nil && ca.Link != nil {
-			return base + " Ask the user to open this link to connect their account, then call the tool again: " + ca.Link.URL
+		if link := s.mcpConnectLink(ctx, a, ac, origin); link != "" {
+			return base + " Ask the user to open this link to connect their account, then call the tool again: " + link
 		}
 	}
 	return base + " Connect the user through auth config " + ac.ID + " (POST /api/v3.1/connected_accounts or /api/v3.1/connected_accounts/link), then call the tool again."
+}
+
+// mcpLinkReuse is how long before its expiry a connect link an MCP hint
+// handed out is still handed out again: long enough for the user to open
+// it.
+const mcpLinkReuse = 2 * time.Minute
+
+// mcpConnectLink is a connect link for the access's user through ac. An
+// agent that calls an unconnected tool again gets the link it got before,
+// while that link has a few minutes left and its account is still
+// INITIATED, rather than a new account and link each time. The links are
+// kept in this instance's memory only, never stored.
+func (s *Service) mcpConnectLink(ctx context.Context, a *MCPAccess, ac *AuthConfig, origin string) string {
+	key := ac.ProjectID + "\x00" + ac.ID + "\x00" + a.UserID + "\x00" + origin
+	now := s.now()
+	if l, ok := s.mcpLinks.get(key, now.Add(mcpLinkReuse)); ok {
+		if rec, err := s.store.GetConnectedAccount(ctx, ac.ProjectID, l.accountID); err == nil && rec.Status == StatusInitiated {
+			return l.url
+		}
+	}
+	ca, err := s.Connect(ctx, a.Principal, NewConnection{AuthConfigID: ac.ID, UserID: a.UserID, OAuth: OAuthStart{Origin: origin}})
+	if err != nil || ca.Link == nil {
+		return ""
+	}
+	s.mcpLinks.put(key, mcpLink{url: ca.Link.URL, accountID: ca.ID, expires: ca.Link.ExpiresAt}, now)
+	return ca.Link.URL
+}
+
+// mcpLinks are the connect links MCP hints handed out, by project, auth
+// config, user and origin, until they expire.
+type mcpLinks struct {
+	mu    sync.Mutex
+	links map[string]mcpLink
+}
+
+type mcpLink struct {
+	url, accountID string
+	expires        time.Time
+}
+
+// get is the link under key if it is still valid at until.
+func (m *mcpLinks) get(key string, until time.Time) (mcpLink, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[key]
+	return l, ok && until.Before(l.expires)
+}
+
+// put keeps l under key, first dropping the expired links when there are
+// many.
+func (m *mcpLinks) put(key string, l mcpLink, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.links == nil {
+		m.links = map[string]mcpLink{}
+	}
+	if len(m.links) >= 4096 {
+		for k, old := range m.links {
+			if !now.Before(old.expires) {
+				delete(m.links, k)
+			}
+		}
+	}
+	m.links[key] = l
 }
 
 func (s *Service) mcpAuthConfig(ctx context.Context, a *MCPAccess, toolkit string) *AuthConfig {

@@ -31,6 +31,7 @@ type Service struct {
 	records   versioned[*ConnectionRecord] // connected accounts' records for tool calls
 	payloads  versioned[bool]              // projects that omit log payloads
 	mcp       versioned[*MCPServer]        // MCP server configurations, by project and ID
+	mcpLinks  mcpLinks                     // connect links MCP hints handed out, for reuse
 	fence     Fence
 	auth      *Authenticator
 	// mcpURLLifetime is how long signed MCP URLs work.
