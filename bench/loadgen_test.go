@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math"
@@ -43,6 +44,14 @@ func (r loadResult) rps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
 
 // run sends GET url with header for d and returns what it saw.
 func (g *loadgen) run(url string, header http.Header, d time.Duration) loadResult {
+	return g.runRequest(http.MethodGet, url, header, nil, d)
+}
+
+// runRequest is run (loadgen_test.go) for any method and body: it sends
+// method url with header and body for d from g's workers, each sending its
+// next request when the previous answer has been read, and returns what it
+// saw. A 200 counts as ok; anything else as failed.
+func (g *loadgen) runRequest(method, url string, header http.Header, body []byte, d time.Duration) loadResult {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	type worker struct {
@@ -59,7 +68,16 @@ func (g *loadgen) run(url string, header http.Header, d time.Duration) loadResul
 		h := header.Clone()
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				var rb io.Reader
+				if body != nil {
+					rb = bytes.NewReader(body)
+				}
+				req, err := http.NewRequest(method, url, rb)
+				if err != nil {
+					w.failed++
+					w.lastFail = err.Error()
+					continue
+				}
 				req.Header = h
 				t0 := time.Now()
 				resp, err := g.client.Do(req)

@@ -5,11 +5,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -434,69 +431,4 @@ func procStat(pid string) (ppid int, cpu time.Duration, err error) {
 		ticks += n
 	}
 	return ppid, time.Duration(ticks) * (time.Second / 100), nil
-}
-
-// runRequest is run (loadgen_test.go) for any method and body: it sends
-// method url with header and body for d from g's workers, each sending its
-// next request when the previous answer has been read, and returns what it
-// saw. A 200 counts as ok; anything else as failed.
-func (g *loadgen) runRequest(method, url string, header http.Header, body []byte, d time.Duration) loadResult {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	type worker struct {
-		lat      []time.Duration
-		failed   int
-		lastFail string
-	}
-	ws := make([]worker, g.concurrency)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range ws {
-		w := &ws[i]
-		w.lat = make([]time.Duration, 0, 1<<14)
-		h := header.Clone()
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				var rb io.Reader
-				if body != nil {
-					rb = bytes.NewReader(body)
-				}
-				req, err := http.NewRequest(method, url, rb)
-				if err != nil {
-					w.failed++
-					w.lastFail = err.Error()
-					continue
-				}
-				req.Header = h
-				t0 := time.Now()
-				resp, err := g.client.Do(req)
-				if err != nil {
-					w.failed++
-					w.lastFail = err.Error()
-					continue
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				lat := time.Since(t0)
-				if err != nil || resp.StatusCode != http.StatusOK {
-					w.failed++
-					w.lastFail = resp.Status
-					continue
-				}
-				w.lat = append(w.lat, lat)
-			}
-		})
-	}
-	wg.Wait()
-	r := loadResult{elapsed: time.Since(start)}
-	for _, w := range ws {
-		r.latencies = append(r.latencies, w.lat...)
-		r.failed += w.failed
-		if w.lastFail != "" {
-			r.lastFail = w.lastFail
-		}
-	}
-	r.ok = len(r.latencies)
-	slices.Sort(r.latencies)
-	return r
 }
