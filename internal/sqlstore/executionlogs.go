@@ -85,21 +85,8 @@ func (s *DB) ListExecutionLogs(ctx context.Context, f patchbay.ExecutionLogFilte
 		at := a.add(ts(c.At))
 		where = append(where, "(at < "+at+" OR (at = "+at+" AND id < "+a.add(c.ID)+"))")
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT `+execLogCols+` FROM execution_logs WHERE `+strings.Join(where, " AND ")+
+	return queryAll(ctx, s.q, scanExecLog, `SELECT `+execLogCols+` FROM execution_logs WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY at DESC, id DESC LIMIT `+limitArg(f.Limit), a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*patchbay.ExecutionLog
-	for rows.Next() {
-		e, err := scanExecLog(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 func (s *DB) GetExecutionLog(ctx context.Context, projectID, id string) (*patchbay.ExecutionLog, error) {

@@ -71,20 +71,7 @@ func (s *DB) ListProjects(ctx context.Context, orgID, after string, limit int) (
 		args = append(args, after)
 	}
 	q += ` ORDER BY created_at, id LIMIT ` + limitArg(limit)
-	rows, err := s.q.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*patchbay.Project
-	for rows.Next() {
-		p, err := scanProject(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.q, scanProject, q, args...)
 }
 
 func (s *DB) DeleteProject(ctx context.Context, orgID, id string, at time.Time) error {
@@ -156,20 +143,7 @@ func (s *DB) OrgOwner(ctx context.Context, orgID string) (*patchbay.Member, erro
 }
 
 func (s *DB) ListMembers(ctx context.Context, orgID string) ([]*patchbay.Member, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT `+memberCols+` FROM members WHERE org_id = $1 ORDER BY created_at, id`, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*patchbay.Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.q, scanMember, `SELECT `+memberCols+` FROM members WHERE org_id = $1 ORDER BY created_at, id`, orgID)
 }
 
 func (s *DB) SetProjectLogPayloads(ctx context.Context, orgID, id string, omit bool, at time.Time) error {

@@ -23,20 +23,7 @@ func (s *DB) SetMemberPassword(ctx context.Context, memberID, hash string) error
 }
 
 func (s *DB) MembersByEmail(ctx context.Context, email string) ([]*patchbay.Member, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT `+memberCols+` FROM members WHERE email_lower = $1 ORDER BY created_at, id`, lower(email))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*patchbay.Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.q, scanMember, `SELECT `+memberCols+` FROM members WHERE email_lower = $1 ORDER BY created_at, id`, lower(email))
 }
 
 func (s *DB) CreateSession(ctx context.Context, x *patchbay.Session) error {

@@ -240,6 +240,27 @@ func (s *DB) tableExists(ctx context.Context, name string) (bool, error) {
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner = interface{ Scan(...any) error }
+
+// queryAll runs a query and scans every row it returns with scan.
+func queryAll[T any](ctx context.Context, q Querier, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Pools are the store's connection pools by role ("read", "write"; one
 // "main" pool where reads and writes share it), for metrics.
 func (s *DB) Pools() map[string]*sql.DB {
